@@ -1,0 +1,299 @@
+"""The archive: a git repository with a checked-out tree. The only module that imports dulwich.
+
+Verbs: `Archive.open` (create or validate), `lock`, `changes` (working tree vs HEAD), `commit`
+(one or more commits, the branch moved once, compare-and-swap), `read_head_file`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import filelock
+from dulwich.errors import NotGitRepository
+from dulwich.index import Index, index_entry_from_stat
+from dulwich.object_store import DiskObjectStore, commit_tree_changes, iter_tree_contents
+from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from .errors import ArchiveError, ArchiveLocked
+from .files import DIR_MODE, make_dirs, write_atomic
+from .layout import MARKER, TEMP_PREFIX
+from .render import json_bytes
+
+FILE_GIT_MODE = 0o100644
+LOOSE_OBJECTS_BEFORE_PACKING = 2000
+HEAD = Ref(b"HEAD")
+MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A path whose working-tree content differs from HEAD (sha None = absent on that side)."""
+
+    path: str
+    old_sha: bytes | None
+    new_sha: bytes | None
+
+
+@dataclass(frozen=True)
+class CommitStep:
+    """One commit to make: which paths take which blob (None removes the path)."""
+
+    entries: Sequence[tuple[str, bytes | None]]
+    message: str
+
+
+class Archive:
+    def __init__(self, root: Path, repo: Repo) -> None:
+        self.root = root
+        self.repo = repo
+
+    @classmethod
+    def open(cls, root: Path) -> Archive:
+        """Open the archive at `root`, creating it if the folder is missing or empty.
+
+        Refuses a folder with other content, and a git repository that is not an archive of ours:
+        we would otherwise commit someone's files or rewrite their history.
+        """
+        root = root.expanduser().absolute()
+        if root.exists() and not root.is_dir():
+            raise ArchiveError(f"{root} is not a directory")
+        make_dirs(root)
+        if not (root / ".git").exists():
+            if any(root.iterdir()):
+                raise ArchiveError(
+                    f"{root} is not empty and not a claude-backup archive; choose an empty folder"
+                )
+            return cls._create(root)
+        try:
+            repo = Repo(str(root))
+        except (NotGitRepository, OSError) as exc:
+            raise ArchiveError(f"{root} holds a broken git repository: {exc}") from exc
+        archive = cls(root, repo)
+        if not archive._is_ours():
+            raise ArchiveError(
+                f"{root} is a git repository but not a claude-backup archive "
+                f"(no {MARKER}); choose another folder"
+            )
+        return archive
+
+    @classmethod
+    def _create(cls, root: Path) -> Archive:
+        if not os.access(root, os.W_OK):
+            raise ArchiveError(f"cannot write {root}: permission denied")
+        try:
+            repo = Repo.init(str(root))
+            repo.refs.set_symbolic_ref(HEAD, Ref(b"refs/heads/main"))
+        except OSError as exc:
+            raise ArchiveError(f"cannot create a git repository in {root}: {exc}") from exc
+        os.chmod(root / ".git", DIR_MODE)
+        archive = cls(root, repo)
+        write_atomic(root / MARKER, json_bytes(MARKER_CONTENT))
+        return archive
+
+    def _is_ours(self) -> bool:
+        if (self.root / MARKER).is_file():
+            return True
+        head = self.head()
+        if head is None:  # an empty repository: only ours if nothing else is in it yet
+            return not any(p.name != ".git" for p in self.root.iterdir())
+        return self.read_head_file(MARKER) is not None
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the archive for one sync; a second sync fails fast instead of interleaving."""
+        lock = filelock.FileLock(str(self.root / ".git" / "claude-backup.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise ArchiveLocked(
+                f"another claude-backup sync is running on {self.root}; wait for it to finish"
+            ) from None
+        except OSError as exc:
+            raise ArchiveError(f"cannot lock {self.root}: {exc.strerror or exc}") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _head_ref(self) -> Ref:
+        refs, _ = self.repo.refs.follow(HEAD)
+        return refs[-1]
+
+    def head(self) -> ObjectID | None:
+        _, sha = self.repo.refs.follow(HEAD)
+        return sha
+
+    def _head_tree(self) -> ObjectID | None:
+        head = self.head()
+        if head is None:
+            return None
+        commit = self.repo[head]
+        assert isinstance(commit, Commit)
+        return ObjectID(commit.tree)
+
+    def head_files(self) -> dict[str, bytes]:
+        """Every file in HEAD: path -> blob sha."""
+        tree = self._head_tree()
+        if tree is None:
+            return {}
+        return {
+            entry.path.decode("utf-8", "surrogateescape"): entry.sha
+            for entry in iter_tree_contents(self.repo.object_store, tree)
+            if entry.path is not None and entry.sha is not None
+        }
+
+    def read_blob(self, sha: bytes) -> bytes:
+        blob = self.repo[ObjectID(sha)]
+        assert isinstance(blob, Blob)
+        return blob.as_raw_string()
+
+    def read_head_file(self, path: str) -> bytes | None:
+        tree = self._head_tree()
+        if tree is None:
+            return None
+        root = self.repo.object_store[tree]
+        assert isinstance(root, Tree)
+        try:
+            _, sha = root.lookup_path(self.repo.object_store.__getitem__, path.encode())
+        except KeyError:
+            return None
+        return self.read_blob(sha)
+
+    def changes(self) -> list[FileChange]:
+        """Working tree vs HEAD, file by file; new content is added to the object store.
+
+        The git index serves only as a stat cache, so a stale index (a run killed between moving
+        the branch and writing the index) cannot hide a change.
+        """
+        head = self.head_files()
+        index = self.repo.open_index()
+        changes: list[FileChange] = []
+        seen: set[str] = set()
+        for rel, full in self._walk():
+            seen.add(rel)
+            old = head.get(rel)
+            st = os.lstat(full)
+            if old is not None and _index_matches(index, rel, old, st):
+                continue
+            new = self._store_blob(full)
+            if new != old:
+                changes.append(FileChange(rel, old, new))
+        changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in seen)
+        return changes
+
+    def _walk(self) -> Iterator[tuple[str, str]]:
+        root = str(self.root)
+        for dirpath, dirnames, filenames in os.walk(root):
+            if dirpath == root and ".git" in dirnames:
+                dirnames.remove(".git")
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.startswith(TEMP_PREFIX):
+                    continue
+                full = os.path.join(dirpath, name)
+                if not stat.S_ISREG(os.lstat(full).st_mode):
+                    continue
+                yield os.path.relpath(full, root).replace(os.sep, "/"), full
+
+    def _store_blob(self, full: str) -> bytes:
+        with open(full, "rb") as handle:
+            blob = Blob.from_string(handle.read())
+        self.repo.object_store.add_object(blob)
+        return blob.id
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def commit(
+        self, steps: Sequence[CommitStep], *, author: str, when: float | None = None
+    ) -> bytes:
+        """Make the commits in order, then move the branch once (so an interruption leaves HEAD
+        at the previous sync), then bring the index up to date with the working tree."""
+        old_head = self.head()
+        parent = old_head
+        tree: ObjectID | Tree = self._head_tree() or Tree()
+        if isinstance(tree, Tree):
+            self.repo.object_store.add_object(tree)
+        now = int(when if when is not None else time.time())
+        for step in steps:
+            changes = [
+                (
+                    path.encode("utf-8"),
+                    FILE_GIT_MODE if sha else None,
+                    ObjectID(sha) if sha else None,
+                )
+                for path, sha in step.entries
+            ]
+            tree = commit_tree_changes(self.repo.object_store, tree, changes)
+            parent = self._make_commit(tree, parent, step.message, author, now)
+        assert parent is not None
+        if not self.repo.refs.set_if_equals(self._head_ref(), old_head, parent):
+            raise ArchiveError("the archive's branch moved during the sync; run sync again")
+        self._update_index(steps)
+        self._pack_if_needed()
+        return parent
+
+    def _make_commit(
+        self, tree: ObjectID, parent: ObjectID | None, message: str, author: str, now: int
+    ) -> ObjectID:
+        commit = Commit()
+        commit.tree = tree
+        commit.parents = [parent] if parent else []
+        commit.author = author.encode("utf-8")
+        commit.committer = b"claude-backup <claude-backup@localhost>"
+        commit.author_time = commit.commit_time = now
+        commit.author_timezone = commit.commit_timezone = 0
+        commit.encoding = b"UTF-8"
+        commit.message = message.encode("utf-8")
+        self.repo.object_store.add_object(commit)
+        return commit.id
+
+    def _update_index(self, steps: Sequence[CommitStep]) -> None:
+        index = self.repo.open_index()
+        final: dict[str, bytes | None] = {}
+        for step in steps:
+            final.update(step.entries)
+        for path, sha in final.items():
+            key = path.encode("utf-8")
+            if sha is None:
+                if key in index:
+                    del index[key]
+                continue
+            try:
+                st = os.lstat(self.root / path)
+            except FileNotFoundError:
+                continue
+            index[key] = index_entry_from_stat(st, ObjectID(sha), FILE_GIT_MODE)
+        index.write()
+
+    def _pack_if_needed(self) -> None:
+        store = self.repo.object_store
+        if not isinstance(store, DiskObjectStore):
+            return
+        loose = sum(1 for _ in store._iter_loose_objects())
+        if loose >= LOOSE_OBJECTS_BEFORE_PACKING:
+            store.pack_loose_objects()
+
+
+def _index_matches(index: Index, rel: str, sha: bytes, st: os.stat_result) -> bool:
+    try:
+        entry = index[rel.encode("utf-8")]
+    except KeyError:
+        return False
+    mtime = entry.mtime  # type: ignore[union-attr]
+    mtime_ns = mtime[0] * 1_000_000_000 + mtime[1] if isinstance(mtime, tuple) else int(mtime * 1e9)
+    return (
+        entry.sha == sha  # type: ignore[union-attr]
+        and entry.size == st.st_size  # type: ignore[union-attr]
+        and mtime_ns == st.st_mtime_ns
+        and entry.ino == st.st_ino & 0xFFFFFFFF  # type: ignore[union-attr]
+    )

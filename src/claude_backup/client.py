@@ -1,0 +1,296 @@
+"""The Claude.ai web API client: httpx, bounded concurrency, politeness, retries.
+
+Politeness is enforced here, in one place: at most `connections` requests in flight, a pause of
+`success_delay` after each success (holding the slot), and a 429 pauses every request, not only
+the one that got it, and makes later pauses longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import backoff
+import httpx
+
+from . import __version__
+from .errors import (
+    ApiError,
+    AuthError,
+    BlockedError,
+    ChatGone,
+    RetryableApiError,
+    UnexpectedResponse,
+)
+from .keys import SessionKey
+from .retry import parse_retry_after, wait_generator
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    f"Chrome/142.0.0.0 Safari/537.36 claude-backup/{__version__}"
+)
+FRESH_KEY_HINT = "session key expired or invalid — copy a fresh sessionKey cookie from claude.ai"
+CLOUDFLARE_HINT = (
+    "claude.ai's bot protection (Cloudflare) blocked the request; try fewer connections (-c 1), "
+    "a longer delay (-d 2), or another network (VPN and datacenter addresses are often blocked)"
+)
+TREE_PARAMS = {
+    "tree": "True",
+    "rendering_mode": "messages",
+    "render_all_tools": "true",
+    "return_dangling_human_message": "true",
+    "consistency": "strong",
+}
+MAX_LIST_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class Politeness:
+    connections: int = 2
+    success_delay: float = 0.25
+    retries: int = 5
+    min_retry_delay: float = 1.0
+    max_retry_delay: float = 60.0
+    timeout: float = 60.0
+
+
+RetryListener = Callable[[str, float, BaseException], None]
+
+
+class ClaudeClient:
+    def __init__(
+        self,
+        base_url: str,
+        key: SessionKey,
+        politeness: Politeness,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_retry: RetryListener | None = None,
+    ) -> None:
+        self.politeness = politeness
+        self._slots = asyncio.Semaphore(politeness.connections)
+        self._resume_at = 0.0
+        self._penalty = 0.0
+        self._on_retry = on_retry
+        self.requests = 0
+        self.retries = 0
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/api",
+            headers={
+                "Cookie": f"sessionKey={key.reveal()}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "anthropic-client-platform": "web_claude_ai",
+            },
+            follow_redirects=False,
+            timeout=httpx.Timeout(politeness.timeout, connect=min(politeness.timeout, 15.0)),
+            limits=httpx.Limits(
+                max_connections=politeness.connections,
+                max_keepalive_connections=politeness.connections,
+            ),
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> ClaudeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    async def account(self) -> dict[str, Any]:
+        data = await self.get_json("/account", auth_endpoint=True)
+        if not isinstance(data, dict):
+            raise UnexpectedResponse("/account did not return a JSON object", path="/account")
+        return data
+
+    async def list_chats(self, org_uuid: str) -> list[dict[str, Any]]:
+        """Every chat of an organization. One request when the server sends the whole list;
+        otherwise pages that overlap by one item, so a chat moving up between two requests
+        cannot be missed."""
+        path = f"/organizations/{org_uuid}/chat_conversations_v2"
+        items, has_more = _listing_page(await self.get_json(path, {"consistency": "strong"}), path)
+        seen = {str(item.get("uuid")) for item in items}
+        limit = max(len(items), 50)
+        pages = 0
+        while has_more and pages < MAX_LIST_PAGES:
+            pages += 1
+            offset = max(len(items) - 1, 0)
+            params = {"limit": str(limit), "offset": str(offset), "consistency": "strong"}
+            page, has_more = _listing_page(await self.get_json(path, params), path)
+            new = [item for item in page if str(item.get("uuid")) not in seen]
+            seen.update(str(item.get("uuid")) for item in new)
+            items.extend(new)
+            if not page:
+                break
+            limit = min(limit * 2, 1000)
+        return items
+
+    async def get_chat(self, org_uuid: str, chat_uuid: str) -> dict[str, Any]:
+        path = f"/organizations/{org_uuid}/chat_conversations/{chat_uuid}"
+        data = await self.get_json(path, TREE_PARAMS, gone_on_404=True)
+        if not isinstance(data, dict):
+            raise ApiError(f"chat {chat_uuid}: the API did not return a JSON object", path=path)
+        return data
+
+    # -- requests -------------------------------------------------------------------------------
+
+    async def get_json(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        auth_endpoint: bool = False,
+        gone_on_404: bool = False,
+    ) -> Any:
+        attempt = backoff.on_exception(
+            self._wait,
+            RetryableApiError,
+            max_tries=self.politeness.retries + 1,
+            jitter=None,
+            on_backoff=self._backing_off,
+        )(self._request)
+        return await attempt(path, params, auth_endpoint, gone_on_404)
+
+    @property
+    def _wait(self) -> Any:
+        """backoff's wait generator, built from our settings (typed loosely: backoff's hints
+        do not allow the exception a generator is sent)."""
+        return wait_generator(self.politeness.min_retry_delay, self.politeness.max_retry_delay)
+
+    async def _request(
+        self, path: str, params: dict[str, str] | None, auth_endpoint: bool, gone_on_404: bool
+    ) -> Any:
+        async with self._slots:
+            await self._wait_for_resume()
+            self.requests += 1
+            try:
+                response = await self._http.get(path, params=params)
+            except httpx.TimeoutException as exc:
+                raise RetryableApiError(f"{path}: timed out", path=path) from exc
+            except httpx.TransportError as exc:
+                raise RetryableApiError(f"{path}: connection failed ({exc})", path=path) from exc
+            data = interpret(response, path, auth_endpoint=auth_endpoint, gone_on_404=gone_on_404)
+            self._penalty *= 0.9
+            await asyncio.sleep(max(self.politeness.success_delay, self._penalty))
+            return data
+
+    async def _wait_for_resume(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (wait := self._resume_at - loop.time()) > 0:
+            await asyncio.sleep(wait)
+
+    def _backing_off(self, details: Any) -> None:
+        exc = details.get("exception")
+        wait = float(details.get("wait") or 0.0)
+        self.retries += 1
+        if isinstance(exc, RetryableApiError) and exc.status == 429:
+            loop = asyncio.get_running_loop()
+            self._resume_at = max(self._resume_at, loop.time() + wait)
+            self._penalty = min(
+                self.politeness.max_retry_delay,
+                max(self.politeness.min_retry_delay, self._penalty * 2),
+            )
+        if self._on_retry is not None and isinstance(exc, BaseException):
+            self._on_retry(str(details.get("args", ("",))[0]), wait, exc)
+
+
+def _listing_page(data: Any, path: str) -> tuple[list[dict[str, Any]], bool]:
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        items, has_more = data["data"], bool(data.get("has_more"))
+    elif isinstance(data, list):
+        items, has_more = data, False
+    else:
+        raise UnexpectedResponse(f"{path}: the chat listing has an unknown shape", path=path)
+    return [item for item in items if isinstance(item, dict)], has_more
+
+
+def interpret(
+    response: httpx.Response, path: str, *, auth_endpoint: bool = False, gone_on_404: bool = False
+) -> Any:
+    """Turn a response into JSON or into the error it stands for."""
+    status = response.status_code
+    body = response.content
+    looks_html = _looks_html(response)
+    if response.headers.get("cf-mitigated", "").lower() == "challenge" or (
+        status in (403, 429, 503) and looks_html and _is_cloudflare(response)
+    ):
+        raise BlockedError(CLOUDFLARE_HINT)
+    if 300 <= status < 400:
+        location = response.headers.get("location", "")
+        if "unavailable-in-region" in location:
+            raise BlockedError("claude.ai is not available from this network's region")
+        raise UnexpectedResponse(
+            f"{path}: the server redirected to {location or '?'}; redirects are not followed "
+            "so the session key never leaves the API host (is --base-url right?)",
+            status=status,
+            path=path,
+        )
+    if status in RETRY_STATUSES:
+        raise RetryableApiError(
+            f"{path}: HTTP {status}",
+            status=status,
+            path=path,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    error = _error_envelope(body)
+    if status == 401 or (status == 403 and (auth_endpoint or _is_session_error(error))):
+        raise AuthError(FRESH_KEY_HINT)
+    if status == 404 and gone_on_404:
+        raise ChatGone(f"{path}: not found", status=404, path=path)
+    if status >= 400:
+        detail = _error_message(error) or f"HTTP {status}"
+        raise ApiError(f"{path}: {detail}", status=status, path=path)
+    if looks_html:
+        raise UnexpectedResponse(
+            f"{path}: expected JSON but got an HTML page (a login page, a proxy or a captive "
+            "portal?); check --base-url and your network",
+            status=status,
+            path=path,
+        )
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise RetryableApiError(
+            f"{path}: the response is not valid JSON (truncated?)", status=status, path=path
+        ) from exc
+
+
+def _looks_html(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    head = response.content[:256].lstrip().lower()
+    return "html" in ctype or head.startswith((b"<!doctype", b"<html"))
+
+
+def _is_cloudflare(response: httpx.Response) -> bool:
+    text = response.content[:65536].lower()
+    return (
+        response.headers.get("server", "").lower() == "cloudflare"
+        or b"just a moment" in text
+        or b"challenge-platform" in text
+    )
+
+
+def _error_envelope(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _is_session_error(error: dict[str, Any]) -> bool:
+    details = error.get("details")
+    code = details.get("error_code") if isinstance(details, dict) else None
+    return code == "account_session_invalid" or error.get("message") == "Invalid authorization"
+
+
+def _error_message(error: dict[str, Any]) -> str:
+    message = error.get("message")
+    return message[:200] if isinstance(message, str) else ""

@@ -1,0 +1,196 @@
+"""Commit messages: what one sync changed, in words and in trailers. Pure.
+
+The first line counts the changes; then one line per chat (`<what>  <uuid>  <title>`); then
+trailers (`Chat-New: <uuid>`, ...) so `git log --grep` and scripts can ask when a chat changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .layout import ACCOUNT_FILE, ORG_FILE, parse_chat_path
+from .plan import ROOT_SENTINEL, ChatRecord
+
+KIND_ORDER = ("new", "updated", "branch", "renamed", "restored", "deleted", "pruned", "moved")
+TRAILERS = {
+    "new": "Chat-New",
+    "updated": "Chat-Updated",
+    "branch": "Chat-Branch",
+    "renamed": "Chat-Renamed",
+    "restored": "Chat-Restored",
+    "deleted": "Chat-Deleted",
+    "pruned": "Chat-Pruned",
+}
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\s]+")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a changed file: its path and its bytes (None when absent)."""
+
+    path: str | None
+    data: bytes | None
+
+
+@dataclass(frozen=True)
+class ChatChange:
+    uuid: str
+    kinds: tuple[str, ...]
+    what: str
+    title: str
+
+
+def one_line(text: object, limit: int = 100) -> str:
+    """Server text made safe for a one-line message: no control or invisible characters."""
+    value = _UNPRINTABLE.sub(" ", text if isinstance(text, str) else "").strip()
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _load(data: bytes | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _messages(chat: dict[str, Any]) -> list[dict[str, Any]]:
+    items = chat.get("chat_messages")
+    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+
+def describe_chat(uuid: str, old: Side, new: Side) -> ChatChange:
+    """What happened to one chat between two versions of its file."""
+    before, after = _load(old.data), _load(new.data)
+    old_loc = parse_chat_path(old.path) if old.path else None
+    new_loc = parse_chat_path(new.path) if new.path else None
+    title = one_line(after.get("name") or before.get("name")) or "(untitled)"
+    if old.path is None:
+        count = len(_messages(after))
+        return ChatChange(uuid, ("new",), f"new ({count} messages)", title)
+    if new.path is None:
+        return ChatChange(uuid, ("pruned",), "pruned (deleted on claude.ai)", title)
+    if old_loc and new_loc and not old_loc.deleted and new_loc.deleted:
+        return ChatChange(uuid, ("deleted",), "deleted", title)
+    kinds: list[str] = []
+    words: list[str] = []
+    if old_loc and new_loc and old_loc.deleted and not new_loc.deleted:
+        kinds.append("restored")
+        words.append("restored")
+    old_rec, new_rec = ChatRecord.from_json(before), ChatRecord.from_json(after)
+    if old.data is not None and new.data is not None and old_rec.name != new_rec.name:
+        kinds.append("renamed")
+        words.append(f'renamed "{one_line(old_rec.name, 60)}" → "{one_line(new_rec.name, 60)}"')
+    kinds_words = _message_changes(before, after, old_rec, new_rec)
+    for kind, word in kinds_words:
+        kinds.append(kind)
+        words.append(word)
+    if not kinds:
+        same = old.data == new.data
+        kinds.append("moved" if same else "updated")
+        words.append("moved with its organization" if same else "updated")
+    return ChatChange(uuid, tuple(kinds), ", ".join(words), title)
+
+
+def _message_changes(
+    before: dict[str, Any], after: dict[str, Any], old_rec: ChatRecord, new_rec: ChatRecord
+) -> list[tuple[str, str]]:
+    old_ids = {m.get("uuid") for m in _messages(before)}
+    added = [m for m in _messages(after) if m.get("uuid") not in old_ids]
+    if added:
+        added_ids = {m.get("uuid") for m in added}
+        tip = old_rec.leaf or ROOT_SENTINEL
+        forks = [
+            m
+            for m in added
+            if m.get("parent_message_uuid") not in added_ids
+            and (m.get("parent_message_uuid") or ROOT_SENTINEL) != tip
+        ]
+        noun = "message" if len(added) == 1 else "messages"
+        if forks:
+            return [("branch", f"new branch (+{len(added)} {noun})")]
+        return [("updated", f"{len(added)} {noun} added")]
+    if old_rec.leaf != new_rec.leaf:
+        return [("branch", "branch switched")]
+    return []
+
+
+@dataclass(frozen=True)
+class Summary:
+    chats: list[ChatChange]
+    other: list[str]  # lines about organizations and accounts
+
+    def counts(self) -> Counter[str]:
+        return Counter(change.kinds[0] for change in self.chats)
+
+
+def headline(summary: Summary, prefix: str) -> str:
+    counts = summary.counts()
+    parts = [f"{counts[kind]} {kind}" for kind in KIND_ORDER if counts[kind]]
+    if not parts and summary.other:
+        parts = [summary.other[0]]
+    return f"{prefix}: {', '.join(parts) or 'archive files updated'}"
+
+
+def message(summary: Summary, prefix: str = "Sync") -> str:
+    lines = [headline(summary, prefix), ""]
+    lines.extend(summary.other)
+    listed = [c for c in summary.chats if c.kinds != ("moved",)]
+    moved = len(summary.chats) - len(listed)
+    lines.extend(f"{c.what}  {c.uuid}  {c.title}" for c in listed)
+    if moved:
+        lines.append(f"{moved} chats moved with their renamed organization")
+    trailers = [
+        f"{TRAILERS[kind]}: {c.uuid}" for c in listed for kind in c.kinds if kind in TRAILERS
+    ]
+    if trailers:
+        lines.extend(["", *trailers])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def describe_files(
+    changes: Iterable[tuple[Side, Side]],
+) -> Summary:
+    """Group file changes (old side, new side) into chat changes and other lines."""
+    chats: dict[str, tuple[Side, Side]] = {}
+    other: list[str] = []
+    for old, new in changes:
+        path = new.path or old.path or ""
+        location = parse_chat_path(path)
+        if location is None:
+            line = _describe_other(old, new)
+            if line:
+                other.append(line)
+            continue
+        have_old, have_new = chats.get(location.chat_uuid, (Side(None, None), Side(None, None)))
+        chats[location.chat_uuid] = (
+            old if old.path is not None else have_old,
+            new if new.path is not None else have_new,
+        )
+    described = [describe_chat(uuid, old, new) for uuid, (old, new) in chats.items()]
+    described.sort(key=lambda c: (KIND_ORDER.index(c.kinds[0]), c.title, c.uuid))
+    return Summary(described, other)
+
+
+def _describe_other(old: Side, new: Side) -> str | None:
+    path = new.path or old.path or ""
+    name = path.rsplit("/", 1)[-1]
+    if name not in (ACCOUNT_FILE, ORG_FILE):
+        return None
+    noun = "account" if name == ACCOUNT_FILE else "organization"
+    key = "email_address" if name == ACCOUNT_FILE else "name"
+    before, after = _load(old.data), _load(new.data)
+    if old.path is None:
+        return f"{noun} added: {one_line(after.get(key))}"
+    if new.path is None:
+        return None
+    if before.get(key) != after.get(key):
+        return f'{noun} renamed "{one_line(before.get(key))}" → "{one_line(after.get(key))}"'
+    return None

@@ -1,0 +1,97 @@
+"""Our exceptions, and the exit code each one ends the program with.
+
+    ClaudeBackupError                 1  anything we could not do
+    ├── UsageError                    2  a bad option or argument
+    ├── PartialSync                   3  some chats failed; the rest were committed
+    ├── AuthError                     4  no session key, or the server rejected it
+    ├── BlockedError                  5  Cloudflare challenge or a region redirect
+    ├── ApiError                      6  one request failed (an error status, retries used up)
+    │   ├── RetryableApiError         -  429, 5xx, reset, timeout, bad JSON: retried first
+    │   └── ChatGone                  -  a chat vanished (404): handled as deleted
+    ├── UnexpectedResponse            6  HTML where JSON belongs, a redirect: ends the run
+    ├── ArchiveError                  7  the archive cannot be written or is not ours
+    │   └── ArchiveLocked             8  another sync holds the archive
+    └── Interrupted                 130  Ctrl-C or SIGTERM
+
+The CLI turns each into one line on stderr and its exit code; a traceback only with --debug.
+Messages never contain the session key: nothing here is ever given one.
+"""
+
+from __future__ import annotations
+
+
+class ClaudeBackupError(Exception):
+    """Base of every error the CLI reports as one line."""
+
+    exit_code = 1
+
+
+class UsageError(ClaudeBackupError):
+    exit_code = 2
+
+
+class PartialSync(ClaudeBackupError):
+    """Some chats could not be backed up; everything else was committed."""
+
+    exit_code = 3
+
+
+class AuthError(ClaudeBackupError):
+    exit_code = 4
+
+
+class BlockedError(ClaudeBackupError):
+    exit_code = 5
+
+
+class ApiError(ClaudeBackupError):
+    """The API answered with something we cannot use; carries status and URL path."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, status: int | None = None, path: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.path = path
+
+
+class RetryableApiError(ApiError):
+    """A fault worth retrying: 429, 5xx, a reset connection, a timeout, a truncated body."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        path: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, path=path)
+        self.retry_after = retry_after
+
+
+class ChatGone(ApiError):
+    """The chat was listed but is gone now (404): treated as deleted."""
+
+
+class UnexpectedResponse(ClaudeBackupError):
+    """Not what an API answers: an HTML page where JSON belongs, a redirect. Ends the run."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, status: int | None = None, path: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.path = path
+
+
+class ArchiveError(ClaudeBackupError):
+    exit_code = 7
+
+
+class ArchiveLocked(ArchiveError):
+    exit_code = 8
+
+
+class Interrupted(ClaudeBackupError):
+    exit_code = 130

@@ -1,0 +1,104 @@
+"""Crash-safe file writes inside the archive: temp file, fsync, rename; private permissions."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from pathlib import Path
+
+from .errors import ArchiveError
+from .layout import TEMP_PREFIX
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def make_dirs(path: Path) -> None:
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _archive_error(exc, path) from exc
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it already holds exactly that. Returns whether it wrote.
+
+    The bytes go to a temp file in the same folder, are fsynced, then renamed over the target,
+    so a crash leaves either the old file or the new one, never a torn one.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise _archive_error(exc, path) from exc
+    make_dirs(path.parent)
+    temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError):
+            raise _archive_error(exc, path) from exc
+        raise
+    return True
+
+
+def move(root: Path, old: str, new: str | None) -> None:
+    """Rename `old` to `new` (both relative to root), or delete it when `new` is None."""
+    source = root / old
+    try:
+        if new is None:
+            source.unlink(missing_ok=True)
+        else:
+            make_dirs((root / new).parent)
+            os.replace(source, root / new)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise _archive_error(exc, source) from exc
+    remove_empty_parents(root, source.parent)
+
+
+def remove_empty_parents(root: Path, folder: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def remove_temp_files(root: Path) -> int:
+    """Delete temp files an interrupted run left behind (they were never complete)."""
+    removed = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        if ".git" in dirnames:
+            dirnames.remove(".git")
+        for name in filenames:
+            if name.startswith(TEMP_PREFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(dirpath, name))
+                    removed += 1
+    return removed
+
+
+def _archive_error(exc: OSError, path: Path) -> ArchiveError:
+    if exc.errno == errno.ENOSPC:
+        return ArchiveError(
+            f"the disk is full while writing {path}; free some space and sync again"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ArchiveError(f"cannot write {path}: permission denied")
+    return ArchiveError(f"cannot write {path}: {exc.strerror or exc}")

@@ -1,0 +1,134 @@
+"""Where session keys come from, in order: CLAUDE_SESSION_KEY, stdin (when it is not a
+terminal), --session-key-file, the browser's cookies. A key is never taken from the command line,
+and its value never appears in a message, a repr or a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from .errors import AuthError, UsageError
+
+KEY_PREFIX = "sk-ant-"
+ENV_VAR = "CLAUDE_SESSION_KEY"
+WHERE_KEYS_COME_FROM = (
+    "set CLAUDE_SESSION_KEY, pipe the key on stdin, pass --session-key-file, "
+    "or log in to claude.ai in a browser on this machine"
+)
+
+
+BROWSERS = (
+    "chrome",
+    "chromium",
+    "firefox",
+    "brave",
+    "edge",
+    "opera",
+    "vivaldi",
+    "safari",
+    "librewolf",
+)
+
+
+class SessionKey:
+    """A secret that does not print itself."""
+
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str) -> None:
+        self._value = value
+        self.source = source
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"SessionKey(<hidden>, source={self.source!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SessionKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def parse_keys(text: str, source: str) -> list[SessionKey]:
+    """Keys one per line (blank lines and surrounding space ignored; duplicates dropped)."""
+    keys: list[SessionKey] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.strip()
+        if not value:
+            continue
+        if not value.startswith(KEY_PREFIX) or any(ch.isspace() or ch in ";," for ch in value):
+            raise AuthError(
+                f"line {number} of {source} is not a session key (keys start with {KEY_PREFIX})"
+            )
+        key = SessionKey(value, source)
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def find_keys(
+    *,
+    key_file: Path | None,
+    browser: str | None,
+    base_url: str,
+    environ: dict[str, str] | None = None,
+    stdin: TextIO | None = None,
+    browser_lookup: Callable[[str | None, str], str | None] | None = None,
+) -> list[SessionKey]:
+    env = os.environ if environ is None else environ
+    if env.get(ENV_VAR, "").strip():
+        return parse_keys(env[ENV_VAR], ENV_VAR)
+    stream = sys.stdin if stdin is None else stdin
+    if stream is not None and not _is_terminal(stream):
+        keys = parse_keys(stream.read(), "stdin")
+        if keys:
+            return keys
+    if key_file is not None:
+        try:
+            text = key_file.expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read --session-key-file {key_file}: {exc.strerror}") from exc
+        keys = parse_keys(text, str(key_file))
+        if not keys:
+            raise AuthError(f"{key_file} holds no session key")
+        return keys
+    host = urlsplit(base_url).hostname or "claude.ai"
+    value = (browser_lookup or browser_cookie)(browser, host)
+    if value:
+        return parse_keys(value, f"{browser or 'browser'} cookies")
+    raise AuthError(f"no session key found: {WHERE_KEYS_COME_FROM}")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, OSError):  # closed
+        return True
+
+
+def browser_cookie(browser: str | None, host: str) -> str | None:
+    """The `sessionKey` cookie for `host` from the named browser (or any browser we can read)."""
+    try:
+        import browser_cookie3
+    except ImportError:  # pragma: no cover - a dependency, but stay usable without it
+        return None
+    if browser is not None and browser not in BROWSERS:
+        raise UsageError(f"unknown browser {browser!r}; one of: {', '.join(BROWSERS)}")
+    loader: Any = getattr(browser_cookie3, browser) if browser else browser_cookie3.load
+    try:
+        jar = loader(domain_name=host)
+    except Exception:  # browser_cookie3 raises many kinds; no browser data is not an error here
+        return None
+    for cookie in jar:
+        if cookie.name == "sessionKey" and cookie.value:
+            return str(cookie.value)
+    return None

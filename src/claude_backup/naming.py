@@ -1,0 +1,73 @@
+"""Safe, unique, portable file names for chats, organizations and accounts.
+
+Names come from the server and are untrusted. Every name we build is one path component that is
+valid on Linux, macOS and Windows: no separators, control or invisible characters, no reserved
+device names, no trailing dot or space, at most 255 bytes. Uniqueness comes from the uuid suffix,
+which also makes case-insensitive collisions impossible.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pathvalidate import sanitize_filename
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SUFFIX_RE = re.compile(r"-(" + UUID_RE.pattern + r")(?:\.json)?$")
+_WHITESPACE_RE = re.compile(r"\s+")
+
+TITLE_MAX_BYTES = 80
+FOLDER_TITLE_MAX_BYTES = 48
+UNTITLED = "untitled"
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and UUID_RE.fullmatch(value) is not None
+
+
+def clean_title(name: object, max_bytes: int = TITLE_MAX_BYTES) -> str:
+    """A readable, safe rendering of `name` for use inside a file name (never empty)."""
+    text = name if isinstance(name, str) else ""
+    text = unicodedata.normalize("NFC", text)
+    # Control (Cc) and format (Cf: zero-width, bidi overrides) characters become spaces.
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
+    text = _WHITESPACE_RE.sub(" ", text)
+    text = sanitize_filename(text, replacement_text="_", platform="universal", max_len=255)
+    text = _truncate_utf8(text, max_bytes)
+    text = text.strip(" .-_")
+    return text or UNTITLED
+
+
+def _truncate_utf8(text: str, max_bytes: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
+def entry_name(
+    title: object, uuid: str, *, suffix: str = "", max_bytes: int = TITLE_MAX_BYTES
+) -> str:
+    """`<safe title>-<uuid><suffix>`: the name of a chat file or a folder."""
+    if not is_uuid(uuid):
+        raise ValueError(f"not a uuid: {uuid!r}")
+    return f"{clean_title(title, max_bytes)}-{uuid}{suffix}"
+
+
+def chat_file_name(title: object, uuid: str) -> str:
+    return entry_name(title, uuid, suffix=".json")
+
+
+def folder_name(title: object, uuid: str) -> str:
+    return entry_name(title, uuid, max_bytes=FOLDER_TITLE_MAX_BYTES)
+
+
+def uuid_of(name: str) -> str | None:
+    """The uuid a name built by `entry_name` ends with, or None."""
+    match = _SUFFIX_RE.search(name)
+    return match.group(1) if match else None

@@ -1,0 +1,156 @@
+"""Sync planning: server listing + archive state -> what to fetch, move and retire. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .layout import chat_path
+from .naming import is_uuid
+
+ROOT_SENTINEL = "00000000-0000-4000-8000-000000000000"
+
+FetchReason = Literal["new", "updated", "branch", "renamed", "restored"]
+
+
+@dataclass(frozen=True)
+class ChatRecord:
+    """What decides whether a chat changed: the same fields in a listing and in a stored chat."""
+
+    uuid: str
+    name: str
+    updated_at: str | None
+    leaf: str | None
+
+    @classmethod
+    def from_json(cls, chat: Mapping[str, Any]) -> ChatRecord:
+        """From a listing item or a full chat; missing, null and wrongly typed fields normalized."""
+        name = chat.get("name")
+        updated = chat.get("updated_at")
+        leaf = chat.get("current_leaf_message_uuid")
+        return cls(
+            uuid=str(chat.get("uuid")),
+            name=name if isinstance(name, str) else "",
+            updated_at=updated if isinstance(updated, str) else None,
+            leaf=leaf if isinstance(leaf, str) and leaf != ROOT_SENTINEL else None,
+        )
+
+
+@dataclass(frozen=True)
+class StoredChat:
+    record: ChatRecord
+    path: str
+    org_uuid: str
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class OrgListing:
+    """One organization's complete listing, and the folder its files belong in now."""
+
+    org_uuid: str
+    org_path: str
+    chats: tuple[ChatRecord, ...]
+
+
+@dataclass(frozen=True)
+class Fetch:
+    uuid: str
+    org_path: str
+    reason: FetchReason
+    old_path: str | None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A chat whose content is unchanged but whose file must move (its organization was renamed,
+    it was deleted on the server, or pruned: then `new_path` is None)."""
+
+    uuid: str
+    old_path: str
+    new_path: str | None
+
+
+@dataclass
+class SyncPlan:
+    fetches: list[Fetch] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    unchanged: int = 0
+    invalid: list[str] = field(default_factory=list)
+
+
+def same_time(a: str | None, b: str | None) -> bool:
+    """Timestamps compared as instants: `...Z` and `...+00:00` spell the same time."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    try:
+        return _parse_time(a) == _parse_time(b)
+    except ValueError:
+        return False
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def change_reason(stored: ChatRecord, listed: ChatRecord) -> FetchReason | None:
+    if not same_time(stored.updated_at, listed.updated_at):
+        return "updated"
+    if stored.leaf != listed.leaf:
+        return "branch"
+    if stored.name != listed.name:
+        return "renamed"
+    return None
+
+
+def plan_sync(
+    listings: Iterable[OrgListing],
+    stored: Mapping[str, StoredChat],
+    *,
+    prune_deleted: bool = False,
+) -> SyncPlan:
+    """Decide the work of one account's sync.
+
+    Chats of organizations missing from `listings` (listing failed, or no longer a member) are
+    left alone: only a complete listing can tell that a chat was deleted.
+    """
+    plan = SyncPlan()
+    listings = list(listings)
+    listed_orgs = {listing.org_uuid: listing for listing in listings}
+    listed: dict[str, tuple[OrgListing, ChatRecord]] = {}
+    for listing in listings:
+        for chat in listing.chats:
+            if not is_uuid(chat.uuid):
+                plan.invalid.append(chat.uuid)
+                continue
+            listed.setdefault(chat.uuid, (listing, chat))
+
+    for uuid, (listing, chat) in listed.items():
+        mine = stored.get(uuid)
+        if mine is None:
+            plan.fetches.append(Fetch(uuid, listing.org_path, "new", None))
+        elif mine.deleted:
+            plan.fetches.append(Fetch(uuid, listing.org_path, "restored", mine.path))
+        elif (reason := change_reason(mine.record, chat)) is not None:
+            plan.fetches.append(Fetch(uuid, listing.org_path, reason, mine.path))
+        else:
+            moved = chat_path(listing.org_path, mine.record.name, uuid)
+            if moved != mine.path:
+                plan.moves.append(Move(uuid, mine.path, moved))
+            else:
+                plan.unchanged += 1
+
+    for uuid, mine in stored.items():
+        if uuid in listed or mine.org_uuid not in listed_orgs:
+            continue
+        org_path = listed_orgs[mine.org_uuid].org_path
+        target = (
+            None if prune_deleted else chat_path(org_path, mine.record.name, uuid, deleted=True)
+        )
+        if target != mine.path:
+            plan.moves.append(Move(uuid, mine.path, target))
+    return plan

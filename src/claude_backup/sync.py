@@ -1,0 +1,300 @@
+"""One sync: for each account, list, plan, fetch, write, commit. The only module that knows the
+client, the planner and the archive together.
+
+Order of work (a crash at any point is harmless): folders of renamed organizations move first;
+changed chats are fetched and each written atomically as it arrives; deletions move files;
+then the commit is made from the files on disk, and the branch moves once. An interrupted run
+leaves complete files behind, which the next run counts as already fetched and commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .archive import Archive, FileChange
+from .client import ClaudeClient, Politeness
+from .commits import plan_commits
+from .describe import Summary, one_line
+from .errors import (
+    ApiError,
+    ChatGone,
+    ClaudeBackupError,
+    UnexpectedResponse,
+)
+from .files import move, remove_temp_files, write_atomic
+from .keys import SessionKey
+from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
+from .naming import is_uuid, uuid_of
+from .plan import ChatRecord, Fetch, Move, OrgListing, StoredChat, SyncPlan, plan_sync
+from .render import json_bytes
+from .state import StateCache, scan_account
+
+CHAT_CAPABILITY = "chat"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    archive: Path
+    base_url: str
+    politeness: Politeness = field(default_factory=Politeness)
+    prune_deleted: bool = False
+
+
+class Reporter(Protocol):
+    def chat_saved(self, uuid: str, title: str) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+@dataclass
+class AccountReport:
+    account: str
+    commit: str | None = None
+    summary: Summary | None = None
+    fetched: int = 0
+    unchanged: int = 0
+    requests: int = 0
+    retries: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncReport:
+    accounts: list[AccountReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[str]:
+        return [f for a in self.accounts for f in a.failures]
+
+
+async def run(
+    keys: Sequence[SessionKey],
+    settings: SyncSettings,
+    reporter: Reporter,
+    *,
+    client_factory: Callable[[SessionKey], ClaudeClient] | None = None,
+) -> SyncReport:
+    """Back up every account whose key is given into one archive; one commit per account."""
+    started = time.monotonic()
+    archive = Archive.open(settings.archive)
+    report = SyncReport()
+    with archive.lock():
+        remove_temp_files(archive.root)
+        cache = StateCache.load(archive.root / ".git" / "claude-backup" / "chats.json")
+        try:
+            for key in keys:
+                factory = client_factory or (
+                    lambda k: ClaudeClient(settings.base_url, k, settings.politeness)
+                )
+                async with factory(key) as client:
+                    account = AccountSync(archive, cache, client, settings, reporter)
+                    report.accounts.append(await account.run())
+        finally:
+            cache.save(_live_paths(archive.root))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class AccountSync:
+    def __init__(
+        self,
+        archive: Archive,
+        cache: StateCache,
+        client: ClaudeClient,
+        settings: SyncSettings,
+        reporter: Reporter,
+    ) -> None:
+        self.archive = archive
+        self.root = archive.root
+        self.cache = cache
+        self.client = client
+        self.settings = settings
+        self.reporter = reporter
+        self.stored: dict[str, StoredChat] = {}
+
+    async def run(self) -> AccountReport:
+        account = await self.client.account()
+        account_uuid = account.get("uuid")
+        if not is_uuid(account_uuid):
+            raise UnexpectedResponse("/account: the account has no valid uuid", path="/account")
+        assert isinstance(account_uuid, str)
+        report = AccountReport(one_line(account.get("email_address")) or account_uuid)
+        account_path = account_dir(account)
+        self._rename_folder(self.root, account_uuid, account_path)
+        orgs = self._chat_orgs(account)
+        for org in orgs:
+            self._rename_folder(self.root / account_path, str(org["uuid"]), org_folder(org))
+        write_atomic(self.root / account_path / ACCOUNT_FILE, json_bytes(account))
+        listings = await self._list(account_path, orgs, report)
+        for org in orgs:
+            write_atomic(self.root / org_dir(account_path, org) / ORG_FILE, json_bytes(org))
+
+        state = scan_account(self.root, account_uuid, self.cache)
+        self.stored = state.chats
+        for stray in state.strays:
+            move(self.root, stray, None)
+        plan = plan_sync(listings, state.chats, prune_deleted=self.settings.prune_deleted)
+        report.unchanged = plan.unchanged
+        report.failures.extend(f"chat {u!r} has no valid uuid" for u in plan.invalid)
+        gone = await self._fetch_all(plan, report)
+        for item in [*plan.moves, *gone]:
+            move(self.root, item.old_path, item.new_path)
+
+        report.requests, report.retries = self.client.requests, self.client.retries
+        self._commit(account, account_uuid, report)
+        return report
+
+    def _chat_orgs(self, account: dict[str, Any]) -> list[dict[str, Any]]:
+        orgs: list[dict[str, Any]] = []
+        memberships = account.get("memberships")
+        for membership in memberships if isinstance(memberships, list) else []:
+            org = membership.get("organization") if isinstance(membership, dict) else None
+            if not isinstance(org, dict) or not is_uuid(org.get("uuid")):
+                continue
+            capabilities = org.get("capabilities")
+            if not isinstance(capabilities, list) or CHAT_CAPABILITY not in capabilities:
+                self.reporter.note(
+                    f"skipping organization {one_line(org.get('name'))!r} ({org['uuid']}): "
+                    "it has no chat capability"
+                )
+                continue
+            orgs.append(org)
+        return orgs
+
+    def _rename_folder(self, parent: Path, uuid: str, name: str) -> None:
+        """Give the folder of an account or organization its current name (it was renamed)."""
+        target = parent / name
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(parent):
+                if entry.name == name or uuid_of(entry.name) != uuid or not entry.is_dir():
+                    continue
+                if target.exists():
+                    for child in Path(entry.path).rglob("*"):
+                        if child.is_file():
+                            rel = child.relative_to(entry.path)
+                            move(parent, str(Path(entry.name) / rel), str(Path(name) / rel))
+                else:
+                    os.replace(entry.path, target)
+                old_prefix = str(Path(entry.path).relative_to(self.root)).replace(os.sep, "/")
+                new_prefix = str(target.relative_to(self.root)).replace(os.sep, "/")
+                self.cache.rename_prefix(old_prefix + "/", new_prefix + "/")
+
+    async def _list(
+        self, account_path: str, orgs: list[dict[str, Any]], report: AccountReport
+    ) -> list[OrgListing]:
+        async def one(org: dict[str, Any]) -> OrgListing | None:
+            try:
+                items = await self.client.list_chats(str(org["uuid"]))
+            except ApiError as exc:
+                report.failures.append(f"organization {one_line(org.get('name'))!r}: {exc}")
+                return None
+            chats = tuple(ChatRecord.from_json(item) for item in items)
+            return OrgListing(str(org["uuid"]), org_dir(account_path, org), chats)
+
+        results = await _gather_or_cancel([one(org) for org in orgs])
+        return [r for r in results if r is not None]
+
+    async def _fetch_all(self, plan: SyncPlan, report: AccountReport) -> list[Move]:
+        queue: asyncio.Queue[Fetch] = asyncio.Queue()
+        for item in plan.fetches:
+            queue.put_nowait(item)
+        gone: list[Move] = []
+
+        async def worker() -> None:
+            while not queue.empty():
+                item = queue.get_nowait()
+                try:
+                    await self._fetch_one(item, report)
+                except ChatGone:
+                    if item.old_path is not None and item.reason != "restored":
+                        target = (
+                            None
+                            if self.settings.prune_deleted
+                            else chat_path(
+                                item.org_path,
+                                self.stored[item.uuid].record.name,
+                                item.uuid,
+                                deleted=True,
+                            )
+                        )
+                        gone.append(Move(item.uuid, item.old_path, target))
+                except ApiError as exc:
+                    report.failures.append(f"chat {item.uuid}: {exc}")
+
+        workers = max(1, min(self.settings.politeness.connections, len(plan.fetches)))
+        await _gather_or_cancel([worker() for _ in range(workers)])
+        return gone
+
+    def _retired_path(self, item: Fetch) -> str | None:
+        if self.settings.prune_deleted:
+            return None
+        name = self.stored[item.uuid].record.name
+        return chat_path(item.org_path, name, item.uuid, deleted=True)
+
+    async def _fetch_one(self, item: Fetch, report: AccountReport) -> None:
+        org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
+        assert org_uuid is not None
+        chat = await self.client.get_chat(org_uuid, item.uuid)
+        record = ChatRecord.from_json({**chat, "uuid": item.uuid})
+        path = chat_path(item.org_path, record.name, item.uuid)
+        write_atomic(self.root / path, json_bytes(chat))
+        self.cache.record(path, os.lstat(self.root / path), record)
+        if item.old_path is not None and item.old_path != path:
+            move(self.root, item.old_path, None)
+        report.fetched += 1
+        self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
+
+    def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
+        changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
+        if not changes:
+            return
+        steps, summary = plan_commits(changes, self.archive.read_blob)
+        commit = self.archive.commit(steps, author=_author(account))
+        report.commit = commit.decode()
+        report.summary = summary
+
+
+def _belongs_to(change: FileChange, account_uuid: str) -> bool:
+    """A change is this account's unless it lies in another account's folder."""
+    top = change.path.split("/", 1)[0] if "/" in change.path else None
+    owner = uuid_of(top) if top else None
+    return owner is None or owner == account_uuid
+
+
+def _author(account: dict[str, Any]) -> str:
+    email = one_line(account.get("email_address"), 200).replace("<", "").replace(">", "")
+    name = one_line(account.get("full_name") or account.get("display_name") or email, 200)
+    name = name.replace("<", "").replace(">", "") or "claude.ai user"
+    return f"{name} <{email or 'unknown'}>"
+
+
+def _live_paths(root: Path) -> set[str]:
+    live: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        if ".git" in dirnames:
+            dirnames.remove(".git")
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        live.update(f"{rel_dir}/{name}" if rel_dir != "." else name for name in filenames)
+    return live
+
+
+async def _gather_or_cancel(coroutines: Sequence[Any]) -> list[Any]:
+    """Run all; on the first error, cancel the rest and raise it (a Python 3.10 TaskGroup)."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+__all__ = ["AccountReport", "ClaudeBackupError", "SyncReport", "SyncSettings", "run"]
