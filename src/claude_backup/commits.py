@@ -73,10 +73,23 @@ def plan_commits(
     lines = []
     for m in moves:
         renames += [(m.old_path, None), (m.new_path, m.old_sha)]
-        lines.append(f"{m.old_path} → {m.new_path}")
+        lines.append(_rename_line(m.old_path, m.new_path))
+    final = [(c.path, c.new_sha) for c in rest]
+    final += [(m.new_path, m.new_sha) for m in moves if m.new_sha != m.old_sha]
     first = (
         f"Sync: rename {len(moves)} files (their new content follows in the next commit)\n\n"
         + "\n".join(lines)
         + "\n"
     )
     return [CommitStep(renames, first), CommitStep(final, message(summary))], summary
+
+
+def _rename_line(old: str, new: str) -> str:
+    """`a/b/x.json → a/c/y.json` said shortly: `b/x.json → c/y.json`."""
+    old_parts, new_parts = old.split("/"), new.split("/")
+    shared = 0
+    while (
+        shared < min(len(old_parts), len(new_parts)) - 1 and old_parts[shared] == new_parts[shared]
+    ):
+        shared += 1
+    return f"{'/'.join(old_parts[shared:])} → {'/'.join(new_parts[shared:])}"

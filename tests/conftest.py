@@ -1,0 +1,120 @@
+"""Shared fixtures: a populated fake Claude.ai on 127.0.0.1, the real CLI, the real git."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_backup.fakeapi import FakeClaude, FakeClaudeServer
+
+KEY = "sk-ant-sid01-e2e-secret-Z9fQ3xkLmN7pR2vT8wYb-AAAA"
+CLI = str(Path(sys.executable).parent / "claude-backup")
+FAST_FLAGS = ["-c", "4", "-d", "0", "--min-retry-delay", "0.01", "--max-retry-delay", "0.05"]
+
+
+@dataclass
+class Fake:
+    model: FakeClaude
+    server: FakeClaudeServer
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+
+def make_model(chats: int = 6, seed: int = 1, key: str = KEY) -> FakeClaude:
+    model = FakeClaude(seed=seed)
+    account = model.add_account(key, "ada@example.com", "Ada Lovelace")
+    personal = account.add_org("ada@example.com's Organization")
+    team = account.add_org("Team Org", capabilities=("chat", "raven"))
+    account.add_org("API Console", capabilities=("api",))
+    for i in range(chats):
+        model.add_chat(personal if i % 3 else team, f"Chat {i}", turns=2 + i % 3, branches=i % 2)
+    return model
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    model = make_model()
+    with FakeClaudeServer(model) as server:
+        yield Fake(model, server)
+
+
+def run_cli(
+    *args: str,
+    base_url: str,
+    key: str | None = KEY,
+    stdin: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")}
+    env["CLAUDE_BACKUP_BASE_URL"] = base_url
+    env["HOME"] = env.get("HOME", "/tmp")
+    if key is not None:
+        env["CLAUDE_SESSION_KEY"] = key
+    env.update(extra_env or {})
+    return subprocess.run(
+        [CLI, *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def sync(fake: Fake, archive: Path, *extra: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return run_cli("sync", str(archive), *FAST_FLAGS, *extra, base_url=fake.base_url, **kw)
+
+
+def git(archive: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(archive), *args], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def commit_count(archive: Path) -> int:
+    try:
+        return int(git(archive, "rev-list", "--count", "HEAD").strip())
+    except subprocess.CalledProcessError:
+        return 0
+
+
+def chat_files(archive: Path, kind: str = "chats") -> dict[str, Path]:
+    """chat uuid -> file, for every chat file in a `kind` folder."""
+    found: dict[str, Path] = {}
+    for path in archive.glob(f"*/*/{kind}/*.json"):
+        uuid = path.name[-41:-5]
+        assert uuid not in found, f"two files for chat {uuid}"
+        found[uuid] = path
+    return found
+
+
+def assert_archive_matches(fake: Fake, archive: Path) -> None:
+    """Every chat the server has is in chats/, byte-for-value equal; nothing else is there."""
+    files = chat_files(archive)
+    expected = {}
+    for account in fake.model.accounts:
+        for org in account.orgs:
+            if "chat" in org.capabilities:
+                for chat in org.chats.values():
+                    expected[chat.uuid] = fake.model.chat_detail(chat)
+    assert set(files) == set(expected)
+    for uuid, path in files.items():
+        assert json.loads(path.read_bytes()) == expected[uuid], uuid
+
+
+def assert_git_healthy(archive: Path) -> None:
+    git(archive, "fsck", "--full", "--strict")
+    assert git(archive, "status", "--porcelain", "--untracked-files=all") == ""
