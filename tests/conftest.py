@@ -95,6 +95,8 @@ def chat_files(archive: Path, kind: str = "chats") -> dict[str, Path]:
     """chat uuid -> file, for every chat file in a `kind` folder."""
     found: dict[str, Path] = {}
     for path in archive.glob(f"*/*/{kind}/*.json"):
+        if path.name.startswith(".claude-backup-tmp-"):
+            continue  # an interrupted write: never a chat file
         uuid = path.name[-41:-5]
         assert uuid not in found, f"two files for chat {uuid}"
         found[uuid] = path

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from claude_backup.fakeapi import FakeClaudeServer
 from conftest import (
     KEY,
     Fake,
@@ -18,8 +19,6 @@ from conftest import (
     make_model,
     sync,
 )
-
-from claude_backup.fakeapi import FakeClaudeServer
 
 
 def counts(fake: Fake) -> dict[str, int]:
@@ -101,7 +100,7 @@ def test_every_kind_of_change_is_recorded(tmp_path: Path) -> None:
         assert f"4 messages added  {added}" in message
         assert f"Chat-Branch: {edited}" in message and f"Chat-Branch: {retried}" in message
         assert f"branch switched  {switched}" in message
-        assert f'renamed "Chat ' in message and f"Chat-Renamed: {renamed}" in message
+        assert 'renamed "Chat ' in message and f"Chat-Renamed: {renamed}" in message
         assert f"Chat-Deleted: {deleted}" in message and f"Chat-New: {newcomer}" in message
         assert 'organization renamed "Team Org" → "Renamed Team"' in message
         assert git(archive, "log", "--grep", f"Chat-Updated: {both}", "--format=%h").strip()

@@ -94,6 +94,10 @@ class Archive:
         except OSError as exc:
             raise ArchiveError(f"cannot create a git repository in {root}: {exc}") from exc
         os.chmod(root / ".git", DIR_MODE)
+        exclude = root / ".git" / "info" / "exclude"
+        make_dirs(exclude.parent)
+        with open(exclude, "a", encoding="utf-8") as handle:
+            handle.write(f"{TEMP_PREFIX}*\n")  # an interrupted write's leftovers
         archive = cls(root, repo)
         write_atomic(root / MARKER, json_bytes(MARKER_CONTENT))
         return archive

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import signal
+import sys
 import traceback
 from pathlib import Path
 from types import FrameType
@@ -198,8 +199,8 @@ def _run_reporting_errors(work: object, debug: bool) -> NoReturn:
     except KeyboardInterrupt:
         code = _fail(
             Interrupted(
-                "interrupted; nothing was committed, and what was saved will be "
-                "committed by the next sync"
+                "interrupted; the archive holds the last complete sync, and chats saved "
+                "since then will be committed by the next sync"
             ),
             debug,
         )
@@ -231,7 +232,13 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C outside a command's own handling (start-up, exit)
+        sys.exit(Interrupted.exit_code)
+    finally:
+        # The work is over: a late Ctrl-C must not turn a finished sync into a failure.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def make_dirs(path: Path) -> None:
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     except OSError as exc:
-        raise _archive_error(exc, path) from exc
+        raise archive_error(exc, path) from exc
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -33,7 +33,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise _archive_error(exc, path) from exc
+        raise archive_error(exc, path) from exc
     make_dirs(path.parent)
     temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
     try:
@@ -50,7 +50,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with contextlib.suppress(OSError):
             temp.unlink()
         if isinstance(exc, OSError):
-            raise _archive_error(exc, path) from exc
+            raise archive_error(exc, path) from exc
         raise
     return True
 
@@ -67,7 +67,7 @@ def move(root: Path, old: str, new: str | None) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise _archive_error(exc, source) from exc
+        raise archive_error(exc, source) from exc
     remove_empty_parents(root, source.parent)
 
 
@@ -94,7 +94,8 @@ def remove_temp_files(root: Path) -> int:
     return removed
 
 
-def _archive_error(exc: OSError, path: Path) -> ArchiveError:
+def archive_error(exc: OSError, path: Path) -> ArchiveError:
+    """Our one-line error for a failed file operation (disk full, permissions, ...)."""
     if exc.errno == errno.ENOSPC:
         return ArchiveError(
             f"the disk is full while writing {path}; free some space and sync again"

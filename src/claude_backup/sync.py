@@ -28,7 +28,7 @@ from .errors import (
     ClaudeBackupError,
     UnexpectedResponse,
 )
-from .files import move, remove_temp_files, write_atomic
+from .files import archive_error, move, remove_temp_files, write_atomic
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
 from .naming import is_uuid, uuid_of
@@ -252,11 +252,14 @@ class AccountSync:
         self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
-        changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
-        if not changes:
-            return
-        steps, summary = plan_commits(changes, self.archive.read_blob)
-        commit = self.archive.commit(steps, author=_author(account))
+        try:
+            changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
+            if not changes:
+                return
+            steps, summary = plan_commits(changes, self.archive.read_blob)
+            commit = self.archive.commit(steps, author=_author(account))
+        except OSError as exc:
+            raise archive_error(exc, self.root / ".git") from exc
         report.commit = commit.decode()
         report.summary = summary
 

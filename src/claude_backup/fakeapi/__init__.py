@@ -1,0 +1,46 @@
+"""A fake Claude.ai web API on 127.0.0.1 for tests, benchmarks and the demo command.
+
+Usage::
+
+    model = FakeClaude(seed=1)
+    account = model.add_account("sk-ant-sid01-test", "a@example.com")
+    org = account.add_org("a@example.com's Organization")
+    chat = model.add_chat(org, "Plan", turns=3, branches=1)
+    with FakeClaudeServer(model) as server:
+        httpx.get(f"{server.base_url}/api/account", cookies={"sessionKey": "sk-ant-sid01-test"})
+"""
+
+from .faults import FAULT_KINDS, REGION_URL, TRANSIENT_KINDS, Fault, FaultPlan
+from .model import (
+    ROOT_MESSAGE_UUID,
+    Account,
+    Chat,
+    EmptyStyle,
+    FakeClaude,
+    FakeClock,
+    Message,
+    Org,
+    populate_demo,
+)
+from .server import ENDPOINT_KINDS, FakeClaudeServer, RequestRecord, endpoint_kind
+
+__all__ = [
+    "ENDPOINT_KINDS",
+    "FAULT_KINDS",
+    "REGION_URL",
+    "ROOT_MESSAGE_UUID",
+    "TRANSIENT_KINDS",
+    "Account",
+    "Chat",
+    "EmptyStyle",
+    "FakeClaude",
+    "FakeClaudeServer",
+    "FakeClock",
+    "Fault",
+    "FaultPlan",
+    "Message",
+    "Org",
+    "RequestRecord",
+    "endpoint_kind",
+    "populate_demo",
+]
