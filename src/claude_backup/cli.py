@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import ipaddress
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
@@ -27,12 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # its tracebacks show local variables: never the key
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def default_archive() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("claude-backup", appauthor=False))
 
 
 def _version(value: bool) -> None:
@@ -70,7 +66,8 @@ def sync(
     archive: Annotated[
         Path | None,
         typer.Argument(
-            help="The archive folder (a git repository). Default: your user data folder.",
+            help="The archive folder (a git repository). Default: $CLAUDE_BACKUP_ARCHIVE, "
+            "else the archive you are in, else your user data folder.",
             show_default=False,
         ),
     ] = None,
@@ -123,6 +120,7 @@ def sync(
     """
     from .client import Politeness
     from .keys import find_keys
+    from .locate import find_archive
     from .sync import SyncSettings, run
 
     def work() -> int:
@@ -131,7 +129,7 @@ def sync(
             raise UsageError("--max-retry-delay must be at least --min-retry-delay")
         keys = find_keys(key_file=session_key_file, browser=browser, base_url=url)
         settings = SyncSettings(
-            archive=archive or default_archive(),
+            archive=find_archive(archive),
             base_url=url,
             politeness=Politeness(
                 connections=connections,
@@ -157,7 +155,7 @@ def sync(
             )
         return 0
 
-    _run_reporting_errors(work, debug)
+    run_command(work, debug)
 
 
 def _account_line(account: object, archive: Path) -> str:
@@ -190,9 +188,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _run_reporting_errors(work: object, debug: bool) -> NoReturn:
-    """Run `work`; turn our errors into one line on stderr and an exit code."""
-    assert callable(work)
+def run_command(work: Callable[[], int], debug: bool) -> NoReturn:
+    """Run a command's `work`; turn our errors into one line on stderr and an exit code.
+    Every command goes through here."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = work()
@@ -229,6 +227,16 @@ def _fail(exc: ClaudeBackupError, debug: bool) -> int:
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _register_commands() -> None:
+    """Commands kept in modules of their own; each module's `register(app)` adds them."""
+    modules: list[str] = []
+    for name in modules:
+        importlib.import_module(f"{__package__}.{name}").register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
