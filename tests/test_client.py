@@ -4,12 +4,12 @@ import json
 import httpx
 import pytest
 
-from claude_backup.client import ClaudeClient, Politeness, interpret
+from claude_backup.client import ClaudeClient, Politeness, check_status, parse_json
 from claude_backup.errors import (
     ApiError,
     AuthError,
     BlockedError,
-    ChatGone,
+    Gone,
     RetryableApiError,
     UnexpectedResponse,
 )
@@ -17,6 +17,11 @@ from claude_backup.keys import SessionKey
 
 KEY = SessionKey("sk-ant-sid01-unit-test-key", "test")
 FAST = Politeness(connections=2, success_delay=0, retries=3, min_retry_delay=0, max_retry_delay=0)
+
+
+def interpret(response: httpx.Response, path: str, **kw: bool) -> object:
+    check_status(response, path, **kw)
+    return parse_json(response, path)
 
 
 def resp(status: int, body: object = None, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -79,7 +84,7 @@ def test_transient_faults_are_retryable() -> None:
 
 
 def test_404_on_a_chat_means_gone() -> None:
-    with pytest.raises(ChatGone):
+    with pytest.raises(Gone):
         interpret(resp(404, {}), "/x", gone_on_404=True)
 
 
@@ -152,3 +157,23 @@ def test_listing_pages_overlap_when_the_server_pages() -> None:
 def test_session_key_never_in_repr() -> None:
     assert "unit-test-key" not in repr(KEY) and "unit-test-key" not in str(KEY)
     assert json.dumps({"k": repr(KEY)}).find("sk-ant") == -1
+
+
+def test_get_bytes_returns_the_body_and_404_is_gone() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/missing"):
+            return resp(404, {})
+        return httpx.Response(200, content=b"\x89PNG raw", headers={"content-type": "image/png"})
+
+    async def go() -> tuple[bytes, bool]:
+        async with ClaudeClient(
+            "http://127.0.0.1:9", KEY, FAST, transport=httpx.MockTransport(handler)
+        ) as client:
+            data = await client.get_bytes("/files/x/contents")
+            try:
+                await client.get_bytes("/missing")
+            except Gone:
+                return data, True
+            return data, False
+
+    assert asyncio.run(go()) == (b"\x89PNG raw", True)

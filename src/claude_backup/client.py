@@ -21,7 +21,7 @@ from .errors import (
     ApiError,
     AuthError,
     BlockedError,
-    ChatGone,
+    Gone,
     RetryableApiError,
     UnexpectedResponse,
 )
@@ -148,6 +148,23 @@ class ClaudeClient:
         auth_endpoint: bool = False,
         gone_on_404: bool = False,
     ) -> Any:
+        """GET a JSON endpoint (under /api), with retries and politeness."""
+        return await self._with_retries(path, params, auth_endpoint, gone_on_404, False)
+
+    async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        """GET raw bytes (a file's contents), with retries and politeness. 404/410 -> Gone."""
+        data = await self._with_retries(path, params, False, True, True)
+        assert isinstance(data, bytes)
+        return data
+
+    async def _with_retries(
+        self,
+        path: str,
+        params: dict[str, str] | None,
+        auth_endpoint: bool,
+        gone_on_404: bool,
+        raw: bool,
+    ) -> Any:
         attempt = backoff.on_exception(
             self._wait,
             RetryableApiError,
@@ -155,7 +172,7 @@ class ClaudeClient:
             jitter=None,
             on_backoff=self._backing_off,
         )(self._request)
-        return await attempt(path, params, auth_endpoint, gone_on_404)
+        return await attempt(path, params, auth_endpoint, gone_on_404, raw)
 
     @property
     def _wait(self) -> Any:
@@ -164,7 +181,12 @@ class ClaudeClient:
         return wait_generator(self.politeness.min_retry_delay, self.politeness.max_retry_delay)
 
     async def _request(
-        self, path: str, params: dict[str, str] | None, auth_endpoint: bool, gone_on_404: bool
+        self,
+        path: str,
+        params: dict[str, str] | None,
+        auth_endpoint: bool,
+        gone_on_404: bool,
+        raw: bool,
     ) -> Any:
         async with self._slots:
             await self._wait_for_resume()
@@ -175,7 +197,8 @@ class ClaudeClient:
                 raise RetryableApiError(f"{path}: timed out", path=path) from exc
             except httpx.TransportError as exc:
                 raise RetryableApiError(f"{path}: connection failed ({exc})", path=path) from exc
-            data = interpret(response, path, auth_endpoint=auth_endpoint, gone_on_404=gone_on_404)
+            check_status(response, path, auth_endpoint=auth_endpoint, gone_on_404=gone_on_404)
+            data = response.content if raw else parse_json(response, path)
             self._penalty *= 0.9
             await asyncio.sleep(max(self.politeness.success_delay, self._penalty))
             return data
@@ -210,10 +233,10 @@ def _listing_page(data: Any, path: str) -> tuple[list[dict[str, Any]], bool]:
     return [item for item in items if isinstance(item, dict)], has_more
 
 
-def interpret(
+def check_status(
     response: httpx.Response, path: str, *, auth_endpoint: bool = False, gone_on_404: bool = False
-) -> Any:
-    """Turn a response into JSON or into the error it stands for."""
+) -> None:
+    """Raise the error a response's status (and a challenge page) stands for."""
     status = response.status_code
     body = response.content
     looks_html = _looks_html(response)
@@ -241,12 +264,17 @@ def interpret(
     error = _error_envelope(body)
     if status == 401 or (status == 403 and (auth_endpoint or _is_session_error(error))):
         raise AuthError(FRESH_KEY_HINT)
-    if status == 404 and gone_on_404:
-        raise ChatGone(f"{path}: not found", status=404, path=path)
+    if status in (404, 410) and gone_on_404:
+        raise Gone(f"{path}: not found", status=404, path=path)
     if status >= 400:
         detail = _error_message(error) or f"HTTP {status}"
         raise ApiError(f"{path}: {detail}", status=status, path=path)
-    if looks_html:
+
+
+def parse_json(response: httpx.Response, path: str) -> Any:
+    """The JSON body of a successful response; an HTML page or a truncated body is an error."""
+    body, status = response.content, response.status_code
+    if _looks_html(response):
         raise UnexpectedResponse(
             f"{path}: expected JSON but got an HTML page (a login page, a proxy or a captive "
             "portal?); check --base-url and your network",

@@ -7,7 +7,7 @@
     ├── BlockedError                  5  Cloudflare challenge or a region redirect
     ├── ApiError                      6  one request failed (an error status, retries used up)
     │   ├── RetryableApiError         -  429, 5xx, reset, timeout, bad JSON: retried first
-    │   └── ChatGone                  -  a chat vanished (404): handled as deleted
+    │   └── Gone                      -  a chat or file vanished (404/410): handled, not shown
     ├── UnexpectedResponse            6  HTML where JSON belongs, a redirect: ends the run
     ├── ArchiveError                  7  the archive cannot be written or is not ours
     │   └── ArchiveLocked             8  another sync holds the archive
@@ -70,8 +70,8 @@ class RetryableApiError(ApiError):
         self.retry_after = retry_after
 
 
-class ChatGone(ApiError):
-    """The chat was listed but is gone now (404): treated as deleted."""
+class Gone(ApiError):
+    """A chat listed a moment ago, or a file, is gone (404/410): a chat counts as deleted."""
 
 
 class UnexpectedResponse(ClaudeBackupError):

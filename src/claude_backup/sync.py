@@ -24,8 +24,8 @@ from .commits import plan_commits
 from .describe import Summary, one_line
 from .errors import (
     ApiError,
-    ChatGone,
     ClaudeBackupError,
+    Gone,
     UnexpectedResponse,
 )
 from .files import archive_error, move, remove_temp_files, write_atomic
@@ -45,6 +45,8 @@ class SyncSettings:
     base_url: str
     politeness: Politeness = field(default_factory=Politeness)
     prune_deleted: bool = False
+    files: bool = True  # uploads, sandbox outputs
+    projects: bool = True  # projects, their knowledge and instructions
 
 
 class Reporter(Protocol):
@@ -212,7 +214,7 @@ class AccountSync:
                 item = queue.get_nowait()
                 try:
                     await self._fetch_one(item, report)
-                except ChatGone:
+                except Gone:
                     if item.old_path is not None and item.reason != "restored":
                         target = (
                             None
