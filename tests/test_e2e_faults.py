@@ -146,6 +146,30 @@ def test_full_disk_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
         subprocess.run(["umount", str(mount)], check=False)
 
 
+def test_read_only_archive_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("needs root to mount a tmpfs")
+    try:
+        archive = mount / "archive"
+        assert sync(fake, archive).returncode == 0
+        before = head(archive)
+        fake.model.add_messages(next(iter(fake.model.accounts[0].orgs[0].chats)), 1)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        result = sync(fake, archive)
+        assert result.returncode == 7, result.stderr
+        assert "read-only" in result.stderr and "Traceback" not in result.stderr
+        assert_untouched(archive, before)
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
 def test_second_sync_on_the_same_archive_fails_fast(fake: Fake, synced: Path) -> None:
     for chat in list(fake.model.accounts[0].orgs[0].chats):
         fake.model.add_messages(chat, 1)
@@ -338,12 +362,12 @@ def kill_and_resume(fake: Fake, archive: Path, saved: int, sig: int) -> bool:
         if not process.stdout.readline():
             break
     process.send_signal(sig)
-    process.stdout.close()
-    code = process.wait(30)
+    _, stderr = process.communicate(timeout=30)  # keep reading: a closed pipe would kill it
+    code = process.returncode
     if code == 0:  # finished before the signal: fine, nothing to resume
         assert_archive_matches(fake, archive)
         return False
-    assert code in (-signal.SIGKILL, 130), process.stderr.read() if process.stderr else ""
+    assert code in (-signal.SIGKILL, 130), stderr
     moved_on = head(archive) != before
     if not moved_on:
         assert_untouched(archive, before, killed=sig == signal.SIGKILL)

@@ -26,6 +26,15 @@ def counts(fake: Fake) -> dict[str, int]:
     return {kind: sum(1 for r in log if r.kind == kind) for kind in {r.kind for r in log}}
 
 
+def no_change_requests(fake: Fake) -> None:
+    """A sync with nothing new asks for the account, one listing per organization, and per
+    organization its uploads listing, projects and memory (issue 5) — nothing else."""
+    log = fake.server.request_log()
+    assert counts(fake) == {"account": 1, "list": 2, "other": 6}
+    others = sorted(r.path.split("/", 4)[-1] for r in log if r.kind == "other")
+    assert others == ["account/files", "account/files", "memory", "memory", "projects", "projects"]
+
+
 def test_first_sync_archives_everything(fake: Fake, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     result = sync(fake, archive)
@@ -53,9 +62,12 @@ def test_no_change_sync_makes_minimal_requests_and_no_commit(fake: Fake, tmp_pat
     fake.server.reset_stats()
     result = sync(fake, archive)
     assert result.returncode == 0, result.stderr
-    assert counts(fake) == {"account": 1, "list": 2}
+    no_change_requests(fake)
     assert git(archive, "rev-parse", "HEAD") == head
     assert "no changes" in result.stdout
+    fake.server.reset_stats()
+    assert sync(fake, archive, "--no-files", "--no-projects").returncode == 0
+    assert counts(fake) == {"account": 1, "list": 2}
 
 
 def test_every_kind_of_change_is_recorded(tmp_path: Path) -> None:
@@ -68,7 +80,7 @@ def test_every_kind_of_change_is_recorded(tmp_path: Path) -> None:
         assert_archive_matches(fake, archive)
         fake.server.reset_stats()
         assert sync(fake, archive).returncode == 0
-        assert counts(fake) == {"account": 1, "list": 2}
+        no_change_requests(fake)
         assert commit_count(archive) == 1
 
         account = model.accounts[0]
@@ -151,7 +163,7 @@ def test_fresh_clone_continues_incrementally(fake: Fake, tmp_path: Path) -> None
     fake.server.reset_stats()
     result = sync(fake, clone)
     assert result.returncode == 0, result.stderr
-    assert counts(fake) == {"account": 1, "list": 2}
+    no_change_requests(fake)
     assert commit_count(clone) == 1
     assert_git_healthy(clone)
 
@@ -211,7 +223,7 @@ def test_hostile_names_stay_inside_the_archive(tmp_path: Path) -> None:
             assert len(path.name.encode()) <= 255
         fake.server.reset_stats()
         assert sync(fake, archive).returncode == 0
-        assert counts(fake) == {"account": 1, "list": 2}
+        no_change_requests(fake)
     assert not (tmp_path / "x").exists()
 
 
@@ -227,3 +239,19 @@ def test_archive_folder_that_is_not_ours_is_refused(fake: Fake, tmp_path: Path) 
     (plain / "file").write_text("x")
     assert sync(fake, plain).returncode == 7
     shutil.rmtree(other)
+
+
+def test_account_rename_renames_its_folder(fake: Fake, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    assert sync(fake, archive).returncode == 0
+    fake.model.accounts[0].rename(email="ada.lovelace@example.org")
+    result = sync(fake, archive)
+    assert result.returncode == 0, result.stderr
+    folders = [p.name for p in archive.iterdir() if p.is_dir() and p.name != ".git"]
+    assert len(folders) == 1 and folders[0].startswith("ada.lovelace@example.org-")
+    assert_archive_matches(fake, archive)
+    assert_git_healthy(archive)
+    message = git(archive, "log", "-1", "--format=%B")
+    assert 'account renamed "ada@example.com" → "ada.lovelace@example.org"' in message
+    chat = next(iter(chat_files(archive).values()))
+    assert len(git(archive, "log", "--follow", "--format=%H", "--", str(chat)).split()) == 2

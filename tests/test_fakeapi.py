@@ -597,3 +597,164 @@ def test_populate_demo() -> None:
     assert [o.capabilities for o in account.orgs][2] == ("api",)
     assert sum(len(o.chats) for o in account.orgs) == 20
     assert all(o.chats for o in account.orgs[:2])
+
+
+# -- uploads, sandbox, projects, memory -------------------------------------------
+
+
+def test_account_files_pages_with_a_cursor(world: World, server: FakeClaudeServer) -> None:
+    for kind in ("image", "document", "blob", "image", "document"):
+        world.model.add_upload(world.personal, kind)  # type: ignore[arg-type]
+    server.files_page_size = 2
+    url = f"/api/organizations/{world.personal.uuid}/account/files"
+    with httpx.Client(base_url=server.base_url, cookies={"sessionKey": KEY}) as c:
+        seen: list[str] = []
+        body = c.get(url, params={"limit": "100"}).json()
+        pages = 1
+        while True:
+            assert len(body["files"]) <= 2
+            seen += [f["file_uuid"] for f in body["files"]]
+            if body["next_cursor"] is None:
+                break
+            body = c.get(url, params={"limit": "100", "cursor": body["next_cursor"]}).json()
+            pages += 1
+        expected = [u.uuid for u in world.model.org_uploads(world.personal)]
+        assert seen == expected and pages == (len(expected) + 1) // 2
+        dates = [world.model.uploads[u].created_at for u in seen]
+        assert dates == sorted(dates, reverse=True)
+        assert c.get(url, params={"cursor": "not base64!"}).status_code == 400
+
+
+def test_uploads_serve_real_bytes(world: World, client: httpx.Client) -> None:
+    org = world.personal.uuid
+    image = world.model.add_upload(world.personal, "image", "cat.png")
+    pdf = world.model.add_upload(world.personal, "document", "paper.pdf")
+    contents = f"/api/organizations/{org}/files/{image.uuid}/contents"
+    response = client.get(contents)
+    assert response.headers["content-type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in response.content
+    document = client.get(pdf.ref()["document_asset"]["url"])
+    assert document.content.startswith(b"%PDF-1.4") and document.content.endswith(b"%%EOF\n")
+    preview = client.get(image.ref()["preview_url"])
+    assert preview.headers["content-type"] == "image/webp" and preview.content[8:12] == b"WEBP"
+    world.model.expire_upload(image.uuid, keep_preview=True)
+    assert client.get(contents).status_code == 404
+    assert client.get(image.ref()["preview_url"]).status_code == 200
+    world.model.expire_upload(image.uuid)
+    assert client.get(image.ref()["preview_url"]).status_code == 404
+    other = f"/api/organizations/{world.team.uuid}/files/{pdf.uuid}/contents"
+    assert client.get(other).status_code == 404  # another org's file
+    api = f"/api/organizations/{world.api_org.uuid}/files/{pdf.uuid}/contents"
+    assert client.get(api).status_code == 403
+
+
+def test_generated_file_refs_are_downloadable(client: httpx.Client) -> None:
+    world = make_world(seed=11, chats=30)
+    refs = [
+        f
+        for chat in world.chats
+        for m in world.model.chat_detail(chat)["chat_messages"]
+        for f in m["files_v2"]
+    ]
+    assert {f["file_kind"] for f in refs} == {"image", "document"}
+    for ref in refs:
+        upload = world.model.uploads[ref["file_uuid"]]
+        assert ref == upload.ref()
+        assert ref.get("size_bytes", len(upload.data)) == len(upload.data)
+
+
+def test_attach_upload_adds_a_turn(world: World, client: httpx.Client) -> None:
+    chat = world.chats[0]
+    before = chat.updated_at
+    upload = world.model.attach_upload(chat.uuid, "blob", "data.bin")
+    messages = get_detail(client, world, chat)["chat_messages"]
+    human = messages[-2]
+    assert isinstance(human, dict) and human["files_v2"] == [upload.ref()]
+    assert upload.ref()["path"] == "/mnt/user-data/uploads/data.bin"
+    assert chat.updated_at > before and chat.current_leaf_message_uuid == messages[-1]["uuid"]
+
+
+def test_wiggle_lists_and_downloads(world: World, client: httpx.Client) -> None:
+    chat = world.chats[1]
+    (path,) = world.model.add_sandbox_turn(chat.uuid, {"out.csv": b"a,b\n"})
+    base = f"/api/organizations/{world.personal.uuid}/conversations/{chat.uuid}/wiggle"
+    listing = client.get(f"{base}/list-files", params={"prefix": ""}).json()
+    assert listing["success"] is True and listing["files"] == [path]
+    (meta,) = listing["files_metadata"]
+    assert meta["size"] == 4 and meta["content_type"] == "text/plain"
+    data = client.get(f"{base}/download-file", params={"path": path})
+    assert data.content == b"a,b\n" and data.headers["content-type"] == "application/octet-stream"
+    missing = client.get(f"{base}/download-file", params={"path": "/mnt/user-data/outputs/x"})
+    assert missing.status_code == 404
+    assert (
+        missing.json()["error"]["message"]
+        == "File not found in container: /mnt/user-data/outputs/x"
+    )
+    tools = [
+        b.get("name") for m in world.model.chat_detail(chat)["chat_messages"] for b in m["content"]
+    ]
+    assert "create_file" in tools
+    world.model.expire_sandbox(chat.uuid)
+    assert client.get(f"{base}/list-files").status_code == 404
+
+
+def test_projects_docs_files_and_chats(world: World, client: httpx.Client) -> None:
+    model = world.model
+    project = model.add_project(world.personal, "Thesis", "Be brief.", "about it")
+    doc = model.add_doc(project.uuid, "notes.md", "# Notes\n")
+    upload = model.add_project_file(project.uuid, "image", "logo.png")
+    chat = model.add_chat(world.personal, "in project", project_uuid=project.uuid)
+    base = f"/api/organizations/{world.personal.uuid}/projects"
+    (item,) = client.get(base).json()
+    assert item["name"] == "Thesis" and "prompt_template" not in item
+    detail = client.get(f"{base}/{project.uuid}").json()
+    assert detail["prompt_template"] == "Be brief." and detail["files_count"] == 1
+    (listed,) = client.get(f"{base}/{project.uuid}/docs").json()
+    assert listed["content"] == "# Notes\n" and listed["file_name"] == "notes.md"
+    assert client.get(f"{base}/{project.uuid}/docs/{doc.uuid}").json() == listed
+    (file_item,) = client.get(f"{base}/{project.uuid}/files").json()
+    assert file_item["file_uuid"] == upload.uuid and file_item["success"] is True
+    assert upload.uuid not in [u.uuid for u in model.org_uploads(world.personal)]
+    chats = client.get(f"{base}/{project.uuid}/conversations").json()
+    assert [c["uuid"] for c in chats] == [chat.uuid]
+    updated = project.updated_at
+    model.edit_doc(project.uuid, doc.uuid, "changed")
+    assert project.updated_at == updated  # doc edits leave updated_at alone
+    model.rename_project(project.uuid, "Dissertation")
+    assert client.get(f"{base}/{project.uuid}").json()["updated_at"] > updated
+    model.delete_project(project.uuid)
+    assert client.get(f"{base}/{project.uuid}").status_code == 404
+    assert client.get(f"/api/organizations/{world.api_org.uuid}/projects").status_code == 403
+
+
+def test_memory_org_and_project(world: World, client: httpx.Client) -> None:
+    url = f"/api/organizations/{world.personal.uuid}/memory"
+    assert client.get(url).status_code == 404
+    world.model.set_memory(world.personal, "**Work**\nwrites code")
+    body = client.get(url).json()
+    assert body["memory"] == "**Work**\nwrites code" and body["controls"] == []
+    project = world.model.add_project(world.personal, "P")
+    assert client.get(url, params={"project_uuid": project.uuid}).status_code == 404
+    world.model.set_memory(world.personal, "project memory", project.uuid)
+    assert client.get(url, params={"project_uuid": project.uuid}).json()["memory"] == (
+        "project memory"
+    )
+
+
+def test_artifact_and_legacy_turns(world: World) -> None:
+    chat = world.chats[2]
+    body = {"id": "a", "type": "text/markdown", "command": "create", "content": "# A"}
+    world.model.add_artifact_turn(chat.uuid, [body])
+    world.model.add_legacy_turn(chat.uuid, '<antArtifact identifier="b">x</antArtifact>')
+    messages = world.model.chat_detail(chat)["chat_messages"]
+    use = messages[-3]["content"][0]
+    assert use["name"] == "artifacts" and use["input"] == body
+    assert messages[-3]["content"][1]["tool_use_id"] == use["id"]
+    assert messages[-1]["content"] == [] and messages[-1]["text"].startswith("<antArtifact")
+    assert chat.current_leaf_message_uuid == messages[-1]["uuid"]
+
+
+def test_extras_paths_are_other_kind() -> None:
+    assert endpoint_kind("/api/organizations/o/account/files") == "other"
+    assert endpoint_kind("/api/o/files/f/preview") == "other"
+    assert endpoint_kind("/api/organizations/o/conversations/c/wiggle/list-files") == "other"

@@ -23,7 +23,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import ArchiveError, ArchiveLocked
-from .files import DIR_MODE, make_dirs, write_atomic
+from .files import DIR_MODE, archive_error, make_dirs, write_atomic
 from .layout import MARKER, TEMP_PREFIX
 from .render import json_bytes
 
@@ -121,7 +121,7 @@ class Archive:
                 f"another claude-backup sync is running on {self.root}; wait for it to finish"
             ) from None
         except OSError as exc:
-            raise ArchiveError(f"cannot lock {self.root}: {exc.strerror or exc}") from exc
+            raise archive_error(exc, self.root / ".git") from exc
         try:
             yield
         finally:
@@ -172,6 +172,23 @@ class Archive:
         except KeyError:
             return None
         return self.read_blob(sha)
+
+    def last_commit(self) -> tuple[int, str] | None:
+        """(commit time, first line of the message) of HEAD."""
+        head = self.head()
+        if head is None:
+            return None
+        commit = self.repo[head]
+        assert isinstance(commit, Commit)
+        return commit.commit_time, commit.message.decode("utf-8", "replace").split("\n", 1)[0]
+
+    def remote_head(self, remote: str) -> bytes | None:
+        """Where this archive last saw `remote`'s copy of our branch (None: never)."""
+        branch = self._head_ref().removeprefix(b"refs/heads/")
+        try:
+            return self.repo.refs[Ref(b"refs/remotes/" + remote.encode() + b"/" + branch)]
+        except KeyError:
+            return None
 
     def changes(self) -> list[FileChange]:
         """Working tree vs HEAD, file by file; new content is added to the object store.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import ipaddress
+import json
 import signal
 import sys
 import traceback
@@ -12,15 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
-from urllib.parse import urlsplit
 
 import typer
 
 from . import __version__
 from .describe import one_line
-from .errors import ClaudeBackupError, Interrupted, PartialSync, UsageError
-
-DEFAULT_BASE_URL = "https://claude.ai"
+from .errors import ClaudeBackupError, Interrupted
 
 app = typer.Typer(
     name="claude-backup",
@@ -47,53 +43,49 @@ def _main(
     """Back up every chat of your Claude.ai account into a git repository you own."""
 
 
-class LineReporter:
-    """Plain lines: one per saved chat on stdout (unless quiet), notes on stderr."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def chat_saved(self, uuid: str, title: str) -> None:
-        if not self.quiet:
-            typer.echo(f"{uuid}  {title}")
-
-    def note(self, message: str) -> None:
-        typer.echo(f"claude-backup: {message}", err=True)
-
-
 @app.command()
 def sync(
     archive: Annotated[
         Path | None,
         typer.Argument(
             help="The archive folder (a git repository). Default: $CLAUDE_BACKUP_ARCHIVE, "
-            "else the archive you are in, else your user data folder.",
+            "else the archive you are in, else the config file's, else your user data folder.",
             show_default=False,
         ),
     ] = None,
     base_url: Annotated[
-        str,
-        typer.Option(envvar="CLAUDE_BACKUP_BASE_URL", help="Where the Claude.ai API lives."),
-    ] = DEFAULT_BASE_URL,
+        str | None,
+        typer.Option(help="Where the Claude.ai API lives. [default: https://claude.ai]"),
+    ] = None,
     connections: Annotated[
-        int, typer.Option("-c", "--connections", min=1, max=16, help="Requests in flight at once.")
-    ] = 2,
+        int | None,
+        typer.Option("-c", "--connections", min=1, max=16, help="Requests in flight. [default: 2]"),
+    ] = None,
     success_delay: Annotated[
-        float,
-        typer.Option("-d", "--success-delay", min=0, help="Seconds to pause after each success."),
-    ] = 0.25,
+        float | None,
+        typer.Option(
+            "-d",
+            "--success-delay",
+            min=0,
+            help="Seconds to pause after each success. [default: 0.25]",
+        ),
+    ] = None,
     retries: Annotated[
-        int, typer.Option("-r", "--retries", min=0, max=100, help="Retries of a failed request.")
-    ] = 5,
+        int | None,
+        typer.Option(
+            "-r", "--retries", min=0, max=100, help="Retries of a failed request. [default: 5]"
+        ),
+    ] = None,
     min_retry_delay: Annotated[
-        float, typer.Option(min=0, help="Shortest wait before a retry, seconds.")
-    ] = 1.0,
+        float | None, typer.Option(min=0, help="Shortest wait before a retry, s. [default: 1]")
+    ] = None,
     max_retry_delay: Annotated[
-        float, typer.Option(min=0, help="Longest wait before a retry, seconds.")
-    ] = 60.0,
+        float | None, typer.Option(min=0, help="Longest wait before a retry, s. [default: 60]")
+    ] = None,
     timeout: Annotated[
-        float, typer.Option(min=1, help="Give up on a silent connection after this many seconds.")
-    ] = 60.0,
+        float | None,
+        typer.Option(min=1, help="Seconds before a silent connection fails. [default: 60]"),
+    ] = None,
     session_key_file: Annotated[
         Path | None,
         typer.Option(help="A file holding session keys, one per line.", show_default=False),
@@ -103,94 +95,93 @@ def sync(
         typer.Option(help="Take the sessionKey cookie from this browser only.", show_default=False),
     ] = None,
     prune_deleted: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Remove chats deleted on claude.ai from the tree (git history keeps them)."
+            "--prune-deleted/--keep-deleted",
+            help="Remove chats deleted on claude.ai from the tree (history keeps them). "
+            "[default: keep]",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
+    files: Annotated[
+        bool | None,
+        typer.Option(
+            "--files/--no-files",
+            help="Download uploads and sandbox outputs. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    projects: Annotated[
+        bool | None,
+        typer.Option(
+            "--projects/--no-projects",
+            help="Back up projects: instructions, docs, files, memory. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    push: Annotated[
+        bool | None,
+        typer.Option(
+            "--push/--no-push",
+            help="Push to the remote after a sync. [default: no]",
+            show_default=False,
+        ),
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option(help="The remote --push pushes to (a name or URL). [default: origin]"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary, nothing else.")
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Fetch every new or changed chat and commit the changes to the archive.
 
     The session key is read from CLAUDE_SESSION_KEY, else from stdin (one key per line, one per
-    account), else --session-key-file, else your browser's cookies. Example:
+    account), else --session-key-file, else your browser's cookies. Settings come from flags,
+    else CLAUDE_BACKUP_* variables, else the config file (see `claude-backup config show`).
+
+    Examples:
 
         wl-paste | claude-backup sync
+
+        CLAUDE_SESSION_KEY=sk-ant-... claude-backup sync ~/claude-archive --push -q
     """
-    from .client import Politeness
-    from .keys import find_keys
-    from .locate import find_archive
-    from .sync import SyncSettings, run
+    flags = {
+        "base_url": base_url,
+        "connections": connections,
+        "success_delay": success_delay,
+        "retries": retries,
+        "min_retry_delay": min_retry_delay,
+        "max_retry_delay": max_retry_delay,
+        "timeout": timeout,
+        "prune_deleted": prune_deleted,
+        "files": files,
+        "projects": projects,
+        "push": push,
+        "remote": remote,
+    }
 
     def work() -> int:
-        url = _check_base_url(base_url)
-        if max_retry_delay < min_retry_delay:
-            raise UsageError("--max-retry-delay must be at least --min-retry-delay")
-        keys = find_keys(key_file=session_key_file, browser=browser, base_url=url)
-        settings = SyncSettings(
-            archive=find_archive(archive),
-            base_url=url,
-            politeness=Politeness(
-                connections=connections,
-                success_delay=success_delay,
-                retries=retries,
-                min_retry_delay=min_retry_delay,
-                max_retry_delay=max_retry_delay,
-                timeout=timeout,
-            ),
-            prune_deleted=prune_deleted,
+        from .sync_command import run_sync
+
+        return run_sync(
+            archive,
+            flags,
+            key_file=session_key_file,
+            browser=browser,
+            quiet=quiet,
+            json_output=json_output,
         )
-        reporter = LineReporter(quiet)
-        report = asyncio.run(run(keys, settings, reporter))
-        for account in report.accounts:
-            if not quiet:
-                typer.echo(_account_line(account, settings.archive))
-        if report.failures:
-            for failure in report.failures:
-                reporter.note(one_line(failure, 300))
-            raise PartialSync(
-                f"{len(report.failures)} item(s) could not be backed up; "
-                "everything else was committed. Run sync again to retry them."
-            )
-        return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
-def _account_line(account: object, archive: Path) -> str:
-    from .sync import AccountReport
-
-    assert isinstance(account, AccountReport)
-    if account.commit is None:
-        return f"{account.account}: no changes ({account.unchanged} chats up to date)"
-    assert account.summary is not None
-    counts = account.summary.counts()
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "files updated"
-    return f"{account.account}: {parts}; committed {account.commit[:12]} in {archive}"
-
-
-def _check_base_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--base-url must be an http(s) URL, not {url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise UsageError("--base-url may use plain http only on this machine (the key is secret)")
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def run_command(work: Callable[[], int], debug: bool) -> NoReturn:
-    """Run a command's `work`; turn our errors into one line on stderr and an exit code.
-    Every command goes through here."""
+def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = False) -> NoReturn:
+    """Run a command's `work`; turn our errors into one line on stderr and an exit code (and,
+    with --json, a JSON object on stdout). Every command goes through here."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = work()
@@ -204,6 +195,8 @@ def run_command(work: Callable[[], int], debug: bool) -> NoReturn:
         )
     except ClaudeBackupError as exc:
         code = _fail(exc, debug)
+        if json_output:
+            typer.echo(json.dumps({"error": one_line(str(exc), 500), "exit_code": code}))
     except Exception as exc:  # a bug: still one line, and the traceback on request
         if debug:
             traceback.print_exc()
@@ -231,7 +224,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _register_commands() -> None:
     """Commands kept in modules of their own; each module's `register(app)` adds them."""
-    modules: list[str] = []
+    modules: list[str] = ["config_cli", "status_cli", "demo", "remote_cli", "read_cli"]
     for name in modules:
         importlib.import_module(f"{__package__}.{name}").register(app)
 

@@ -261,6 +261,8 @@ def check_status(
             path=path,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
+    if status < 400:
+        return  # a success: its body (maybe megabytes) is parsed once, by the caller
     error = _error_envelope(body)
     if status == 401 or (status == 403 and (auth_endpoint or _is_session_error(error))):
         raise AuthError(FRESH_KEY_HINT)

@@ -183,7 +183,9 @@ def _describe_other(old: Side, new: Side) -> str | None:
     path = new.path or old.path or ""
     name = path.rsplit("/", 1)[-1]
     if name not in (ACCOUNT_FILE, ORG_FILE):
-        return None
+        from .extras.history import describe_extra  # late: it imports this module
+
+        return describe_extra(old, new)
     noun = "account" if name == ACCOUNT_FILE else "organization"
     key = "email_address" if name == ACCOUNT_FILE else "name"
     before, after = _load(old.data), _load(new.data)

@@ -11,6 +11,7 @@
     ├── UnexpectedResponse            6  HTML where JSON belongs, a redirect: ends the run
     ├── ArchiveError                  7  the archive cannot be written or is not ours
     │   └── ArchiveLocked             8  another sync holds the archive
+    ├── PushError                     9  the push to a git remote failed; the local commit stands
     └── Interrupted                 130  Ctrl-C or SIGTERM
 
 The CLI turns each into one line on stderr and its exit code; a traceback only with --debug.
@@ -95,3 +96,12 @@ class ArchiveLocked(ArchiveError):
 
 class Interrupted(ClaudeBackupError):
     exit_code = 130
+
+
+class PushError(ClaudeBackupError):
+    """A push to a git remote failed (unreachable, refused, not a fast-forward).
+
+    The archive's branch and files are untouched: a push never rewrites local history.
+    """
+
+    exit_code = 9

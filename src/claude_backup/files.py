@@ -34,10 +34,14 @@ def write_atomic(path: Path, data: bytes) -> bool:
         pass
     except OSError as exc:
         raise archive_error(exc, path) from exc
-    make_dirs(path.parent)
     temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            fd = os.open(temp, flags, FILE_MODE)
+        except FileNotFoundError:  # a new folder (creating it first every time costs a syscall)
+            make_dirs(path.parent)
+            fd = os.open(temp, flags, FILE_MODE)
         try:
             view = memoryview(data)
             while view:
@@ -100,6 +104,8 @@ def archive_error(exc: OSError, path: Path) -> ArchiveError:
         return ArchiveError(
             f"the disk is full while writing {path}; free some space and sync again"
         )
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return ArchiveError(f"cannot write {path}: the file system is read-only")
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return ArchiveError(f"cannot write {path}: permission denied")
     return ArchiveError(f"cannot write {path}: {exc.strerror or exc}")

@@ -3,7 +3,8 @@
 1. the path given on the command line;
 2. else $CLAUDE_BACKUP_ARCHIVE;
 3. else the archive that contains the current directory (like git finds its repository);
-4. else the default archive in the user data folder (where `sync` puts it).
+4. else the `archive` setting of the config file;
+5. else the default archive in the user data folder.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def find_archive(
     *,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    configured: Path | None = None,
 ) -> Path:
     env = os.environ if environ is None else environ
     if explicit is not None:
@@ -43,4 +45,6 @@ def find_archive(
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR]).expanduser()
     found = enclosing_archive((cwd or Path.cwd()).absolute())
-    return found if found is not None else default_archive()
+    if found is not None:
+        return found
+    return configured.expanduser() if configured is not None else default_archive()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .layout import chat_path
+from .layout import CHATS, chat_path
 from .naming import is_uuid
 
 ROOT_SENTINEL = "00000000-0000-4000-8000-000000000000"
@@ -137,6 +137,11 @@ def plan_sync(
             plan.fetches.append(Fetch(uuid, listing.org_path, "restored", mine.path))
         elif (reason := change_reason(mine.record, chat)) is not None:
             plan.fetches.append(Fetch(uuid, listing.org_path, reason, mine.path))
+        elif _in_folder(mine.path, f"{listing.org_path}/{CHATS}/"):
+            # Its file name comes from the chat's name, which is unchanged, so only a move of the
+            # folder (organization renamed) can move it; building every name again would cost
+            # more than the whole rest of a no-change sync.
+            plan.unchanged += 1
         else:
             moved = chat_path(listing.org_path, mine.record.name, uuid)
             if moved != mine.path:
@@ -154,3 +159,7 @@ def plan_sync(
         if target != mine.path:
             plan.moves.append(Move(uuid, mine.path, target))
     return plan
+
+
+def _in_folder(path: str, folder: str) -> bool:
+    return path.startswith(folder) and "/" not in path[len(folder) :]

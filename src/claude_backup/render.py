@@ -18,3 +18,13 @@ def json_bytes(value: Any) -> bytes:
     except UnicodeEncodeError:
         text = json.dumps(value, indent=2, ensure_ascii=True, sort_keys=True)
         return (text + "\n").encode("ascii")
+
+
+def human_size(size: int) -> str:
+    """1536 -> '1.5 KiB' (binary units; bytes below 1 KiB)."""
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if size < 1024 else f"{value:.1f} {unit}"
+    return f"{size} B"

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .files import write_atomic
-from .layout import CHATS, DELETED, parse_chat_path
+from .layout import CHATS, DELETED, TEMP_PREFIX
 from .naming import uuid_of
 from .plan import ChatRecord, StoredChat
-from .render import json_bytes
 
 CACHE_VERSION = 1
 
@@ -34,6 +33,7 @@ class StateCache:
 
     path: Path
     entries: dict[str, tuple[list[int], ChatRecord]] = field(default_factory=dict)
+    dirty: bool = False  # only a changed cache is written back
 
     @classmethod
     def load(cls, path: Path) -> StateCache:
@@ -49,25 +49,36 @@ class StateCache:
         return cache
 
     def record(self, rel: str, st: os.stat_result, record: ChatRecord) -> None:
-        self.entries[rel] = (_stat_key(st), record)
+        entry = (_stat_key(st), record)
+        if self.entries.get(rel) != entry:
+            self.entries[rel] = entry
+            self.dirty = True
 
     def rename_prefix(self, old: str, new: str) -> None:
         """Follow a folder rename, so its files need not be parsed again."""
         for rel in [rel for rel in self.entries if rel.startswith(old)]:
             self.entries[new + rel[len(old) :]] = self.entries.pop(rel)
+            self.dirty = True
 
     def lookup(self, rel: str, st: os.stat_result) -> ChatRecord | None:
         hit = self.entries.get(rel)
         return hit[1] if hit is not None and hit[0] == _stat_key(st) else None
 
-    def save(self, live: set[str]) -> None:
+    def save(self, live: set[str] | None = None) -> None:
+        """Write the entries of files that still exist (the paths in `live`, or else checked one
+        by one, which costs a stat per chat rather than a walk of the whole archive), unless
+        nothing changed since loading."""
+        root = self.path.parent.parent.parent  # <archive>/.git/claude-backup/chats.json
         files = {
             rel: [key, [rec.uuid, rec.name, rec.updated_at, rec.leaf]]
             for rel, (key, rec) in self.entries.items()
-            if rel in live
+            if (rel in live if live is not None else os.path.lexists(root / rel))
         }
+        if not self.dirty and len(files) == len(self.entries):
+            return
+        data = json.dumps({"version": CACHE_VERSION, "files": files}, separators=(",", ":"))
         with contextlib.suppress(Exception):  # only a cache: never fail a sync over it
-            write_atomic(self.path, json_bytes({"version": CACHE_VERSION, "files": files}))
+            write_atomic(self.path, data.encode("ascii"))
 
 
 @dataclass
@@ -83,15 +94,21 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
         if uuid_of(account_dir.name) != account_uuid:
             continue
         for org_dir in _subdirs(account_dir):
+            org_uuid = uuid_of(org_dir.name)
+            if org_uuid is None:
+                continue
             for kind in (CHATS, DELETED):
                 for entry in _files(org_dir / kind):
-                    rel = entry.path[len(str(root)) + 1 :].replace(os.sep, "/")
-                    location = parse_chat_path(rel)
-                    if location is None:
+                    # what layout.parse_chat_path accepts, without re-reading the folders' uuids
+                    name = entry.name
+                    usable = name.endswith(".json") and not name.startswith(TEMP_PREFIX)
+                    chat_uuid = uuid_of(name) if usable else None
+                    if chat_uuid is None:
                         continue
-                    record = _read_record(entry, rel, location.chat_uuid, cache)
-                    chat = StoredChat(record, rel, location.org_uuid, location.deleted)
-                    found.setdefault(location.chat_uuid, []).append(chat)
+                    rel = f"{account_dir.name}/{org_dir.name}/{kind}/{entry.name}"
+                    record = _read_record(entry, rel, chat_uuid, cache)
+                    chat = StoredChat(record, rel, org_uuid, kind == DELETED)
+                    found.setdefault(chat_uuid, []).append(chat)
     chats: dict[str, StoredChat] = {}
     strays: list[str] = []
     for uuid, copies in found.items():

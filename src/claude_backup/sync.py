@@ -28,6 +28,7 @@ from .errors import (
     Gone,
     UnexpectedResponse,
 )
+from .extras import ExtrasContext, ExtrasReport, sync_extras
 from .files import archive_error, move, remove_temp_files, write_atomic
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
@@ -50,7 +51,13 @@ class SyncSettings:
 
 
 class Reporter(Protocol):
+    """Told what happens, as it happens (progress.py shows it)."""
+
+    def account_started(self, label: str) -> None: ...
+    def listed(self, org_name: str, chats: int) -> None: ...
+    def planned(self, fetches: int, unchanged: int) -> None: ...
     def chat_saved(self, uuid: str, title: str) -> None: ...
+    def retrying(self, what: str, wait: float, reason: str) -> None: ...
     def note(self, message: str) -> None: ...
 
 
@@ -64,6 +71,7 @@ class AccountReport:
     requests: int = 0
     retries: int = 0
     failures: list[str] = field(default_factory=list)
+    extras: ExtrasReport = field(default_factory=ExtrasReport)
 
 
 @dataclass
@@ -93,7 +101,14 @@ async def run(
         try:
             for key in keys:
                 factory = client_factory or (
-                    lambda k: ClaudeClient(settings.base_url, k, settings.politeness)
+                    lambda k: ClaudeClient(
+                        settings.base_url,
+                        k,
+                        settings.politeness,
+                        on_retry=lambda what, wait, exc: reporter.retrying(
+                            what, wait, one_line(str(exc), 120)
+                        ),
+                    )
                 )
                 async with factory(key) as client:
                     account = AccountSync(archive, cache, client, settings, reporter)
@@ -128,6 +143,7 @@ class AccountSync:
             raise UnexpectedResponse("/account: the account has no valid uuid", path="/account")
         assert isinstance(account_uuid, str)
         report = AccountReport(one_line(account.get("email_address")) or account_uuid)
+        self.reporter.account_started(report.account)
         account_path = account_dir(account)
         self._rename_folder(self.root, account_uuid, account_path)
         orgs = self._chat_orgs(account)
@@ -143,11 +159,25 @@ class AccountSync:
         for stray in state.strays:
             move(self.root, stray, None)
         plan = plan_sync(listings, state.chats, prune_deleted=self.settings.prune_deleted)
+        self.reporter.planned(len(plan.fetches), plan.unchanged)
         report.unchanged = plan.unchanged
         report.failures.extend(f"chat {u!r} has no valid uuid" for u in plan.invalid)
         gone = await self._fetch_all(plan, report)
         for item in [*plan.moves, *gone]:
             move(self.root, item.old_path, item.new_path)
+        report.extras = await sync_extras(
+            ExtrasContext(
+                root=self.root,
+                client=self.client,
+                account_uuid=account_uuid,
+                account_path=account_path,
+                orgs=orgs,
+                chats=scan_account(self.root, account_uuid, self.cache).chats,
+                settings=self.settings,
+                reporter=self.reporter,
+                failures=report.failures,
+            )
+        )
 
         report.requests, report.retries = self.client.requests, self.client.retries
         self._commit(account, account_uuid, report)
@@ -198,6 +228,7 @@ class AccountSync:
                 report.failures.append(f"organization {one_line(org.get('name'))!r}: {exc}")
                 return None
             chats = tuple(ChatRecord.from_json(item) for item in items)
+            self.reporter.listed(one_line(org.get("name")), len(chats))
             return OrgListing(str(org["uuid"]), org_dir(account_path, org), chats)
 
         results = await _gather_or_cancel([one(org) for org in orgs])

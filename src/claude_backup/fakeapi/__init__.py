@@ -6,10 +6,13 @@ Usage::
     account = model.add_account("sk-ant-sid01-test", "a@example.com")
     org = account.add_org("a@example.com's Organization")
     chat = model.add_chat(org, "Plan", turns=3, branches=1)
+    model.attach_upload(chat.uuid, "image", "cat.png")   # bytes at files/{uuid}/contents
+    project = model.add_project(org, "Thesis", "Be brief.")  # projects, docs, memory, ...
     with FakeClaudeServer(model) as server:
         httpx.get(f"{server.base_url}/api/account", cookies={"sessionKey": "sk-ant-sid01-test"})
 """
 
+from .extras import Doc, Project, SandboxFile, Upload
 from .faults import FAULT_KINDS, REGION_URL, TRANSIENT_KINDS, Fault, FaultPlan
 from .model import (
     ROOT_MESSAGE_UUID,
@@ -32,6 +35,7 @@ __all__ = [
     "TRANSIENT_KINDS",
     "Account",
     "Chat",
+    "Doc",
     "EmptyStyle",
     "FakeClaude",
     "FakeClaudeServer",
@@ -40,7 +44,10 @@ __all__ = [
     "FaultPlan",
     "Message",
     "Org",
+    "Project",
     "RequestRecord",
+    "SandboxFile",
+    "Upload",
     "endpoint_kind",
     "populate_demo",
 ]

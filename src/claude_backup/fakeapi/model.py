@@ -17,6 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from .extras import (
+    SANDBOX_ROOT,
+    Doc,
+    FileKind,
+    Project,
+    SandboxFile,
+    Upload,
+    make_upload,
+    memory_json,
+)
+
 ROOT_MESSAGE_UUID = "00000000-0000-4000-8000-000000000000"
 
 EmptyStyle = Literal["null", "omit"]
@@ -82,11 +93,12 @@ class Message:
     attachments: list[JSON] = field(default_factory=list)
     files_v2: list[JSON] = field(default_factory=list)
     stop_reason: str | None = None
+    text: str = ""  # legacy messages: the only content, with inline <antArtifact> tags
 
     def to_json(self, style: EmptyStyle) -> JSON:
         out: JSON = {
             "uuid": self.uuid,
-            "text": "",
+            "text": self.text,
             "content": copy.deepcopy(self.content),
             "sender": self.sender,
             "index": self.index,
@@ -124,6 +136,8 @@ class Chat:
     empty_style: EmptyStyle = "null"
     current_leaf_message_uuid: str | None = None
     messages: list[Message] = field(default_factory=list)
+    sandbox: dict[str, SandboxFile] = field(default_factory=dict)
+    sandbox_gone: bool = False  # the code-execution container expired: list-files is a 404
 
     def message(self, message_uuid: str) -> Message | None:
         return next((m for m in self.messages if m.uuid == message_uuid), None)
@@ -153,6 +167,9 @@ class Org:
     updated_at: str
     _model: FakeClaude = field(repr=False)
     chats: dict[str, Chat] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+    memory: str | None = None  # None: the memory endpoint answers 404
+    memory_updated_at: str | None = None
 
     def rename(self, name: str) -> None:
         with self._model.lock:
@@ -204,9 +221,10 @@ class Account:
 class _Content:
     """Deterministic message content: text, thinking, tool calls, attachments, files."""
 
-    def __init__(self, rng: random.Random, new_uuid: Any) -> None:
+    def __init__(self, rng: random.Random, new_uuid: Any, register: Any) -> None:
         self._rng = rng
         self._new_uuid = new_uuid
+        self._register = register
 
     def words(self, count: int) -> str:
         return " ".join(self._rng.choice(_WORDS) for _ in range(count))
@@ -310,38 +328,15 @@ class _Content:
         }
 
     def file_ref(self, ts: str, org_uuid: str) -> JSON:
+        """An uploaded image or PDF (registered with its bytes), as a message references it."""
         fid = self._new_uuid()
-        base = f"/api/{org_uuid}/files/{fid}"
-        if self._rng.random() < 0.5:
-            return {
-                "file_kind": "document",
-                "file_uuid": fid,
-                "file_name": f"{self.words(1)}.pdf",
-                "created_at": ts,
-                "size_bytes": self._rng.randint(1_000, 900_000),
-                "thumbnail_asset": _asset(f"{base}/thumbnail", "thumbnail", 200, 260),
-                "document_asset": {"url": f"/api/organizations/{org_uuid}/files/{fid}/contents"},
-            }
-        return {
-            "file_kind": "image",
-            "file_uuid": fid,
-            "file_name": f"{self.words(1)}.png",
-            "created_at": ts,
-            "thumbnail_url": f"{base}/thumbnail",
-            "preview_url": f"{base}/preview",
-            "thumbnail_asset": _asset(f"{base}/thumbnail", "thumbnail", 400, 300),
-            "preview_asset": _asset(f"{base}/preview", "preview", 1600, 1200),
-        }
-
-
-def _asset(url: str, variant: str, width: int, height: int) -> JSON:
-    return {
-        "url": url,
-        "file_variant": variant,
-        "primary_color": "f0eee6",
-        "image_width": width,
-        "image_height": height,
-    }
+        kind: FileKind = "document" if self._rng.random() < 0.5 else "image"
+        name = f"{self.words(1)}.{'pdf' if kind == 'document' else 'png'}"
+        if kind == "document":
+            self._rng.randint(1_000, 900_000)  # was the size: keeps later draws as they were
+        upload = make_upload(fid, org_uuid, kind, name, ts)
+        self._register(upload)
+        return upload.ref()
 
 
 def text_block(text: str, ts: str, citations: list[JSON] | None = None) -> JSON:
@@ -398,9 +393,10 @@ class FakeClaude:
         self.lock = threading.RLock()
         self.clock = FakeClock()
         self._rng = random.Random(seed)
-        self._content = _Content(self._rng, self.new_uuid)
+        self._content = _Content(self._rng, self.new_uuid, self._register_upload)
         self._accounts: list[Account] = []
         self._keys: dict[str, Account] = {}
+        self.uploads: dict[str, Upload] = {}
 
     def new_uuid(self) -> str:
         with self.lock:
@@ -626,6 +622,213 @@ class FakeClaude:
                 raise KeyError(f"no chat {chat_uuid}")
             del org.chats[chat_uuid]
 
+    # -- uploads, sandbox, artifacts -------------------------------------------
+
+    def _register_upload(self, upload: Upload) -> None:
+        with self.lock:
+            self.uploads[upload.uuid] = upload
+
+    def add_upload(
+        self, org: Org, kind: FileKind = "image", name: str | None = None, data: bytes | None = None
+    ) -> Upload:
+        """An upload only `account/files` lists (e.g. its chat was deleted)."""
+        with self.lock:
+            uuid = self.new_uuid()
+            default = {"image": "photo.png", "document": "paper.pdf", "blob": "data.bin"}[kind]
+            upload = make_upload(uuid, org.uuid, kind, name or default, self.clock.tick(), data)
+            self._register_upload(upload)
+            return upload
+
+    def attach_upload(
+        self, chat_uuid: str, kind: FileKind = "image", name: str | None = None
+    ) -> Upload:
+        """The user sends a file: a new human message referencing it, and a reply."""
+        with self.lock:
+            chat = self._chat(chat_uuid)
+            org = self._org_of(chat)
+            upload = self.add_upload(org, kind, name)
+            ts = self.clock.tick()
+            reply = self._assistant_turn(chat, [text_block("I see your file.", ts)])
+            human = chat.message(reply.parent_message_uuid)
+            assert human is not None
+            human.files_v2 = [upload.ref()]
+            return upload
+
+    def expire_upload(self, file_uuid: str, *, keep_preview: bool = False) -> None:
+        """The upload's bytes vanish (404); with `keep_preview` only the lossy preview is left."""
+        with self.lock:
+            upload = self.uploads[file_uuid]
+            if keep_preview:
+                upload.contents_gone = True
+            else:
+                upload.gone = True
+
+    def add_sandbox_turn(self, chat_uuid: str, files: dict[str, bytes]) -> list[str]:
+        """Claude writes `files` (name -> bytes) with code execution; returns their paths."""
+        with self.lock:
+            chat = self._chat(chat_uuid)
+            ts = self.clock.tick()
+            blocks: list[JSON] = []
+            paths = []
+            for name, data in files.items():
+                path = f"{SANDBOX_ROOT}/outputs/{name}"
+                tid = self._content.tool_id()
+                body = {"path": path, "file_text": data.decode("utf-8", "replace")[:200]}
+                blocks.append(tool_use(tid, "create_file", body, ts, f"Creating {name}"))
+                result = [{"type": "text", "text": f"File created successfully: {path}"}]
+                blocks.append(tool_result(tid, "create_file", result, ts))
+                chat.sandbox[path] = SandboxFile(path, data, ts)
+                paths.append(path)
+            blocks.append(text_block("Here are your files.", ts))
+            self._assistant_turn(chat, blocks)
+            return paths
+
+    def expire_sandbox(self, chat_uuid: str) -> None:
+        with self.lock:
+            self._chat(chat_uuid).sandbox_gone = True
+
+    def add_artifact_turn(self, chat_uuid: str, inputs: list[JSON]) -> None:
+        """An assistant reply calling the `artifacts` tool once per input (create/update/...)."""
+        with self.lock:
+            chat = self._chat(chat_uuid)
+            ts = self.clock.tick()
+            blocks: list[JSON] = []
+            for body in inputs:
+                tid = self._content.tool_id()
+                ok = [{"type": "text", "text": "OK"}]
+                title = str(body.get("title") or body.get("id"))
+                blocks += [tool_use(tid, "artifacts", dict(body), ts, title)]
+                blocks += [tool_result(tid, "artifacts", ok, ts)]
+            blocks.append(text_block("Done.", ts))
+            self._assistant_turn(chat, blocks)
+
+    def add_legacy_turn(self, chat_uuid: str, text: str) -> None:
+        """A 2024-style reply: no content blocks, everything (and <antArtifact> tags) in `text`."""
+        with self.lock:
+            chat = self._chat(chat_uuid)
+            message = self._assistant_turn(chat, [])
+            message.text = text
+
+    def _assistant_turn(self, chat: Chat, blocks: list[JSON]) -> Message:
+        parent = chat.current_leaf_message_uuid or ROOT_MESSAGE_UUID
+        ts = self.clock.tick()
+        prompt = [text_block("Please go on.", ts)]
+        human = Message(self.new_uuid(), parent, "human", len(chat.messages), ts, prompt)
+        chat.messages.append(human)
+        ts = self.clock.tick()
+        reply = Message(self.new_uuid(), human.uuid, "assistant", len(chat.messages), ts, blocks)
+        reply.stop_reason = "end_turn"
+        chat.messages.append(reply)
+        chat.current_leaf_message_uuid = reply.uuid
+        chat.updated_at = self.clock.tick()
+        return reply
+
+    def _org_of(self, chat: Chat) -> Org:
+        for account in self._accounts:
+            for org in account.orgs:
+                if org.uuid == chat.org_uuid:
+                    return org
+        raise KeyError(f"no organization {chat.org_uuid}")
+
+    def org_uploads(self, org: Org) -> list[Upload]:
+        """What `account/files` lists: newest first (ties by uuid)."""
+        with self.lock:
+            found = [u for u in self.uploads.values() if u.org_uuid == org.uuid]
+            found = [u for u in found if u.in_account_list]
+            found.sort(key=lambda u: u.uuid)
+            found.sort(key=lambda u: u.created_at, reverse=True)
+            return found
+
+    # -- projects and memory ---------------------------------------------------
+
+    def add_project(
+        self, org: Org, name: str, instructions: str = "", description: str = ""
+    ) -> Project:
+        with self.lock:
+            now = self.clock.tick()
+            project = Project(self.new_uuid(), org.uuid, name, now, now, description, instructions)
+            org.projects[project.uuid] = project
+            return project
+
+    def find_project(self, project_uuid: str) -> tuple[Org, Project]:
+        with self.lock:
+            for account in self._accounts:
+                for org in account.orgs:
+                    if project_uuid in org.projects:
+                        return org, org.projects[project_uuid]
+            raise KeyError(f"no project {project_uuid}")
+
+    def rename_project(self, project_uuid: str, name: str) -> None:
+        with self.lock:
+            project = self.find_project(project_uuid)[1]
+            project.name = name
+            project.updated_at = self.clock.tick()
+
+    def set_instructions(self, project_uuid: str, text: str) -> None:
+        with self.lock:
+            project = self.find_project(project_uuid)[1]
+            project.prompt_template = text
+            project.updated_at = self.clock.tick()
+
+    def add_doc(self, project_uuid: str, file_name: str, content: str) -> Doc:
+        """A knowledge doc. Like edits and removals, it leaves the project's `updated_at`."""
+        with self.lock:
+            project = self.find_project(project_uuid)[1]
+            doc = Doc(self.new_uuid(), file_name, content, self.clock.tick())
+            project.docs[doc.uuid] = doc
+            return doc
+
+    def edit_doc(self, project_uuid: str, doc_uuid: str, content: str) -> None:
+        with self.lock:
+            self.find_project(project_uuid)[1].docs[doc_uuid].content = content
+
+    def remove_doc(self, project_uuid: str, doc_uuid: str) -> None:
+        with self.lock:
+            del self.find_project(project_uuid)[1].docs[doc_uuid]
+
+    def add_project_file(
+        self, project_uuid: str, kind: FileKind = "document", name: str | None = None
+    ) -> Upload:
+        """A binary project file (not in `account/files`); bumps the project's `updated_at`."""
+        with self.lock:
+            org, project = self.find_project(project_uuid)
+            upload = self.add_upload(org, kind, name)
+            upload.in_account_list = False
+            project.files.append(upload)
+            project.updated_at = self.clock.tick()
+            return upload
+
+    def delete_project(self, project_uuid: str) -> None:
+        with self.lock:
+            org, _ = self.find_project(project_uuid)
+            del org.projects[project_uuid]
+
+    def set_memory(self, org: Org, text: str | None, project_uuid: str | None = None) -> None:
+        """Claude's memory of the user (org-wide, or one project's); None turns it off (404)."""
+        with self.lock:
+            now = self.clock.tick()
+            if project_uuid is None:
+                org.memory, org.memory_updated_at = text, now
+            else:
+                project = self.find_project(project_uuid)[1]
+                project.memory, project.memory_updated_at = text, now
+
+    def memory_json(self, org: Org, project_uuid: str | None = None) -> JSON | None:
+        with self.lock:
+            if project_uuid is None:
+                if org.memory is None:
+                    return None
+                return memory_json(org.memory, org.memory_updated_at)
+            project = org.projects.get(project_uuid)
+            if project is None or project.memory is None:
+                return None
+            return memory_json(project.memory, project.memory_updated_at)
+
+    def project_chats(self, org: Org, project_uuid: str) -> list[JSON]:
+        with self.lock:
+            items = self.list_chats(org)
+            return [item for item in items if item.get("project_uuid") == project_uuid]
+
     # -- JSON views ------------------------------------------------------------
 
     def chat_summary(self, chat: Chat) -> JSON:
@@ -703,4 +906,23 @@ def populate_demo(
                 turns=rng.randint(1, 6),
                 branches=rng.choice((0, 0, 0, 1, 2)),
             )
+        _demo_extras(model, personal)
         return account
+
+
+def _demo_extras(model: FakeClaude, org: Org) -> None:
+    """Uploads, a sandbox, artifacts, a project and memory, so a demo shows all of them."""
+    chat = next(iter(org.chats.values()), None)
+    if chat is not None:
+        model.attach_upload(chat.uuid, "document", "agenda.pdf")
+        model.add_sandbox_turn(chat.uuid, {"totals.csv": b"month,total\njan,3\nfeb,5\n"})
+        notes = {"id": "notes", "type": "text/markdown", "title": "Notes", "command": "create"}
+        model.add_artifact_turn(chat.uuid, [{**notes, "content": "# Notes\n\n- draft\n"}])
+        edit = {"id": "notes", "command": "update", "old_str": "draft", "new_str": "final"}
+        model.add_artifact_turn(chat.uuid, [edit])
+    model.add_upload(org, "image", "whiteboard.png")
+    project = model.add_project(org, "Demo Project", "Answer briefly.", "A project for the demo")
+    model.add_doc(project.uuid, "style-guide.md", "# Style\n\nShort sentences.\n")
+    model.add_project_file(project.uuid, "image", "logo.png")
+    model.set_memory(org, "**Work context**\nDemo User tests backup tools.")
+    model.set_memory(org, "Prefers short answers.", project.uuid)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .faults import FaultPlan, Reply, error_reply, json_bytes, not_found_reply
 from .model import Account, FakeClaude
+from .routes import MAX_FILES_PAGE, BadRequest, route_extra
 
 ENDPOINT_KINDS = ("account", "organizations", "list", "detail", "other")
 
@@ -193,6 +194,7 @@ class FakeClaudeServer:
         self.latency = latency
         self.invalid_session_status = invalid_session_status
         self.faults = FaultPlan()
+        self.files_page_size = MAX_FILES_PAGE  # lower it to make `account/files` page sooner
         self.max_in_flight = 0
         self._in_flight_now = 0
         self._log: list[RequestRecord] = []
@@ -340,7 +342,7 @@ class FakeClaudeServer:
     ) -> Reply:
         try:
             return self._route(method, path, query, cookies, request_id)
-        except _BadRequest as exc:
+        except (_BadRequest, BadRequest) as exc:
             return error_reply(400, str(exc), request_id)
         except Exception as exc:  # a bug in the fake: make it loud, not a hang
             traceback.print_exc()
@@ -377,6 +379,11 @@ class FakeClaudeServer:
             )
         if kind == "detail":
             return self._detail(account, rest[1], rest[3], request_id)
+        extra = route_extra(
+            self.model, account, rest, params, request_id, files_page_size=self.files_page_size
+        )
+        if extra is not None:
+            return extra
         return error_reply(404, "Not found", request_id, code="not_found")
 
     def _authenticate(self, cookie_headers: list[str]) -> Account | None:

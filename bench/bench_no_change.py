@@ -1,0 +1,64 @@
+"""Benchmark 2: a sync that finds nothing new, on a 10,000-chat archive (40 ms latency).
+
+Targets: requests = /account + one listing per chat organization, nothing else; wall time
+< 2 s including process start; no new commit. The median of three runs is reported.
+
+    python bench/bench_no_change.py [--chats 10000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import CORPUS, Results, commits, median, sync, ten_thousand
+
+TARGET_SECONDS = 2.0
+
+
+def measure(results: Results, chats: int, runs: int) -> float:
+    corpus = ten_thousand(chats)
+    before = commits(corpus.archive)
+    times, requests, rss = [], [], []
+    kinds: dict[str, int] = {}
+    for _ in range(runs):
+        run = sync(corpus.server, corpus.archive, *CORPUS)
+        times.append(run.seconds)
+        requests.append(run.total_requests)
+        rss.append(run.rss_mb)
+        kinds = run.requests
+    expected = 2  # /account + the listing of the one chat organization
+    wall = median(times)
+    seen = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+    results.add(
+        "no_change_requests",
+        max(requests),
+        "requests",
+        f"= {expected}: account + 1 listing; seen: {seen}",
+        max(requests) == expected,
+    )
+    results.add(
+        "no_change_wall", wall, "s", f"< {TARGET_SECONDS:g} s, {chats} chats", wall < TARGET_SECONDS
+    )
+    new = commits(corpus.archive) - before
+    results.add("no_change_new_commits", new, "commits", "= 0", new == 0)
+    results.add("no_change_rss", median(rss), "MB", "informational")
+    return wall
+
+
+def main(argv: list[str] | None = None) -> Results:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chats", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    results = Results("no_change")
+    measure(results, args.chats, args.runs)
+    results.emit()
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""A message as a few kinds of displayable parts, shared by the Markdown and HTML renderers. Pure.
+
+Content blocks are in claude-api.md §2.6, attachments and files in §2.7. Every field is
+optional and may have the wrong type; unknown block types are shown as their JSON, so nothing
+in a chat is silently dropped (except `token_budget`, which holds nothing for a reader).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .tree import Message
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Markdown written by a person or by Claude."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    language: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One line of plain text about what follows (never interpreted as Markdown)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Links:
+    items: tuple[tuple[str, str], ...]  # (title, url)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Collapsed by default: thinking, tool calls and results, attachments' text."""
+
+    summary: str
+    body: tuple[Part, ...]
+
+
+Part = Prose | Code | Caption | Links | Fold
+
+ARTIFACT_LANGUAGES = {
+    "text/markdown": "markdown",
+    "text/html": "html",
+    "application/vnd.ant.react": "jsx",
+    "image/svg+xml": "svg",
+    "application/vnd.ant.mermaid": "mermaid",
+    "text/plain": "text",
+    "text/css": "css",
+    "application/json": "json",
+}
+_LEGACY_RE = re.compile(
+    r"<antArtifact\b([^>]*)>(.*?)</antArtifact>|<antThinking>(.*?)</antThinking>", re.DOTALL
+)
+_ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
+_EXTENSION_RE = re.compile(r"\.([A-Za-z0-9+#-]{1,10})$")
+
+
+def text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(value: object) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def as_json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def message_parts(message: Message) -> list[Part]:
+    """Everything a message shows, in order: content (or legacy text), attachments, files."""
+    blocks = items(message.get("content"))
+    parts: list[Part] = []
+    if blocks:
+        for block in blocks:
+            parts.extend(block_parts(block))
+    else:
+        parts.extend(legacy_text_parts(text(message.get("text"))))
+    parts.extend(attachment_part(a) for a in items(message.get("attachments")))
+    files = items(message.get("files_v2")) or items(message.get("files"))
+    parts.extend(file_part(f) for f in files)
+    parts.extend(
+        Caption(f"Synced source: {source_name(s)}") for s in items(message.get("sync_sources"))
+    )
+    return parts
+
+
+def block_parts(block: Mapping[str, Any]) -> list[Part]:
+    kind = text(block.get("type"))
+    if kind == "text":
+        return text_block_parts(block)
+    if kind == "thinking":
+        return [thinking_part(block)]
+    if kind == "tool_use":
+        if block.get("name") == "artifacts":
+            return artifact_parts(mapping(block.get("input")))
+        return [tool_use_part(block)]
+    if kind == "tool_result":
+        if block.get("name") == "artifacts" and not block.get("is_error"):
+            return []  # always "OK": the artifact itself was shown with its tool call
+        return [tool_result_part(block)]
+    if kind == "token_budget":
+        return []
+    if kind == "voice_note":
+        body = text(block.get("text")) or text(block.get("transcript"))
+        title = text(block.get("title"))
+        return [Caption("Voice note" + (f": {title}" if title else "")), *_prose(body)]
+    if kind == "injected_prompt_block":
+        body = text(block.get("text")) or text(block.get("content"))
+        return [Fold("Injected prompt", tuple(_prose(body)) or (Code(as_json(block), "json"),))]
+    return [Fold(f"{kind or 'unknown'} block", (Code(as_json(block), "json"),))]
+
+
+def _prose(value: str) -> list[Part]:
+    return [Prose(value)] if value.strip() else []
+
+
+def text_block_parts(block: Mapping[str, Any]) -> list[Part]:
+    parts = _prose(text(block.get("text")))
+    links = tuple(dict.fromkeys(citation_link(c) for c in items(block.get("citations"))))
+    links = tuple(link for link in links if link[1])
+    if links:
+        parts.append(Links(links))
+    return parts
+
+
+def citation_link(citation: Mapping[str, Any]) -> tuple[str, str]:
+    """Citations come in two shapes: `details.url` or top-level `url`/`title` (§6.10)."""
+    details = mapping(citation.get("details"))
+    url = text(citation.get("url")) or text(details.get("url"))
+    title = text(citation.get("title")) or text(details.get("title")) or url
+    return title, url
+
+
+def thinking_part(block: Mapping[str, Any]) -> Fold:
+    summaries = [text(s.get("summary")) for s in items(block.get("summaries"))]
+    summaries = [s for s in summaries if s.strip()]
+    summary = "Thinking" + (f": {summaries[-1]}" if summaries else "")
+    body: list[Part] = _prose(text(block.get("thinking")))
+    if not body:
+        body = [Caption("(the thinking is hidden)")]
+    if block.get("cut_off") or block.get("truncated"):
+        body.append(Caption("(cut off)"))
+    return Fold(summary, tuple(body))
+
+
+def artifact_language(spec: Mapping[str, Any]) -> str:
+    kind = text(spec.get("type"))
+    if kind == "application/vnd.ant.code" or not kind:
+        return text(spec.get("language")) or "text"
+    return ARTIFACT_LANGUAGES.get(kind, text(spec.get("language")) or "text")
+
+
+def artifact_parts(spec: Mapping[str, Any]) -> list[Part]:
+    command = text(spec.get("command")) or "create"
+    title = text(spec.get("title")) or text(spec.get("id")) or "untitled"
+    kind = text(spec.get("type"))
+    about = ", ".join(x for x in (command, kind) if x)
+    caption = Caption(f"Artifact: {title} ({about})")
+    if command == "update" or ("old_str" in spec and "content" not in spec):
+        diff = "\n".join(
+            [f"-{line}" for line in text(spec.get("old_str")).splitlines()]
+            + [f"+{line}" for line in text(spec.get("new_str")).splitlines()]
+        )
+        return [caption, Code(diff, "diff")]
+    if "content" in spec:
+        return [caption, Code(text(spec.get("content")), artifact_language(spec))]
+    return [caption, Code(as_json(dict(spec)), "json")]
+
+
+def tool_use_part(block: Mapping[str, Any]) -> Fold:
+    name = text(block.get("name")) or "tool"
+    caption = text(block.get("message"))
+    summary = f"Tool call: {name}" + (f" — {caption}" if caption else "")
+    display = mapping(block.get("display_content"))
+    body: Part
+    if display.get("type") == "code_block" and isinstance(display.get("code"), str):
+        body = Code(
+            display["code"], text(display.get("language")) or "text", text(display.get("filename"))
+        )
+    elif display.get("type") == "json_block" and isinstance(display.get("json_block"), str):
+        body = Code(display["json_block"], "json")
+    else:
+        body = Code(as_json(block.get("input")), "json")
+    return Fold(summary, (body,))
+
+
+def tool_result_part(block: Mapping[str, Any]) -> Fold:
+    name = text(block.get("name")) or "tool"
+    summary = f"Tool result: {name}" + (" (error)" if block.get("is_error") else "")
+    body: list[Part] = []
+    content = block.get("content")
+    if isinstance(content, str):
+        body.extend(_prose(content))
+    for item in items(content):
+        body.extend(result_item_parts(item))
+    if not body:
+        body = [Caption("(no output)")]
+    return Fold(summary, tuple(body))
+
+
+def result_item_parts(item: Mapping[str, Any]) -> list[Part]:
+    kind = text(item.get("type"))
+    if kind == "text":
+        return _prose(text(item.get("text")))
+    if kind == "knowledge":
+        site = text(mapping(item.get("metadata")).get("site_name"))
+        title = text(item.get("title")) or text(item.get("url"))
+        parts: list[Part] = [
+            Links(((title + (f" ({site})" if site else ""), text(item.get("url"))),))
+        ]
+        return parts + _prose(text(item.get("text")))
+    if kind == "image":
+        return [Caption(f"Image {text(item.get('file_uuid')) or ''}".strip())]
+    if kind == "local_resource":
+        name = text(item.get("name")) or text(item.get("file_path"))
+        return [Caption(f"File: {name} ({text(item.get('file_path'))})")]
+    return [Code(as_json(dict(item)), "json")]
+
+
+def attachment_part(attachment: Mapping[str, Any]) -> Fold:
+    name = text(attachment.get("file_name"))
+    details = [text(attachment.get("file_type"))]
+    size = attachment.get("file_size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        details.append(human_size(size))
+    about = ", ".join(d for d in details if d)
+    summary = f"Attachment: {name or 'pasted text'}" + (f" ({about})" if about else "")
+    extracted = text(attachment.get("extracted_content"))
+    body: Part = Code(extracted, language_of(name)) if extracted else Caption("(no text)")
+    return Fold(summary, (body,))
+
+
+def file_part(ref: Mapping[str, Any]) -> Caption:
+    name = text(ref.get("file_name")) or text(ref.get("file_uuid")) or "file"
+    size = ref.get("size_bytes")
+    details = [text(ref.get("file_kind"))]
+    if isinstance(size, int) and not isinstance(size, bool):
+        details.append(human_size(size))
+    details.append(text(ref.get("path")))
+    about = ", ".join(d for d in details if d)
+    return Caption(f"File: {name}" + (f" ({about})" if about else ""))
+
+
+def source_name(source: Mapping[str, Any]) -> str:
+    for key in ("name", "title", "url", "uri", "uuid", "type"):
+        if text(source.get(key)):
+            return text(source.get(key))
+    return "unknown"
+
+
+def legacy_text_parts(value: str) -> list[Part]:
+    """2024-era messages: Markdown with inline `<antArtifact>` and `<antThinking>` tags."""
+    parts: list[Part] = []
+    position = 0
+    for match in _LEGACY_RE.finditer(value):
+        parts.extend(_prose(value[position : match.start()]))
+        if match.group(3) is not None:
+            parts.append(Fold("Thinking", tuple(_prose(match.group(3))) or (Caption("(empty)"),)))
+        else:
+            attrs = dict(_ATTR_RE.findall(match.group(1)))
+            spec = {
+                "title": attrs.get("title") or attrs.get("identifier"),
+                "type": attrs.get("type"),
+                "language": attrs.get("language"),
+                "content": match.group(2).strip("\n"),
+            }
+            parts.extend(artifact_parts({k: v for k, v in spec.items() if v is not None}))
+        position = match.end()
+    parts.extend(_prose(value[position:]))
+    return parts
+
+
+def language_of(file_name: str) -> str:
+    match = _EXTENSION_RE.search(file_name)
+    if match is None or match.group(1).lower() == "txt":
+        return "text"
+    return match.group(1).lower()
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def plain_text(parts: Sequence[Part]) -> Iterator[str]:
+    """The words of parts, for search."""
+    for part in parts:
+        if isinstance(part, Prose):
+            yield part.text
+        elif isinstance(part, Code):
+            yield part.title
+            yield part.code
+        elif isinstance(part, Caption):
+            yield part.text
+        elif isinstance(part, Links):
+            for title, url in part.items:
+                yield f"{title} {url}"
+        else:
+            yield part.summary
+            yield from plain_text(part.body)
