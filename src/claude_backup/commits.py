@@ -59,7 +59,7 @@ def plan_commits(
     moves, rest = pair_moves(changes)
 
     def side(path: str | None, sha: bytes | None) -> Side:
-        return Side(path if sha else None, read(sha) if sha else None)
+        return Side(path if sha else None, sha=sha, read=read)
 
     pairs = [(side(m.old_path, m.old_sha), side(m.new_path, m.new_sha)) for m in moves]
     pairs += [(side(c.path, c.old_sha), side(c.path, c.new_sha)) for c in rest]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +31,22 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u206
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a changed file: its path and its bytes (None when absent)."""
+    """One side of a changed file: its path and its bytes (None when absent).
+
+    The bytes are given directly, or read on each use from a blob `sha` with `read`, so that
+    describing a sync of thousands of files never holds all of them at once.
+    """
 
     path: str | None
-    data: bytes | None
+    raw: bytes | None = None
+    sha: bytes | None = None
+    read: Callable[[bytes], bytes] | None = None
+
+    @property
+    def data(self) -> bytes | None:
+        if self.raw is None and self.sha is not None and self.read is not None:
+            return self.read(self.sha)
+        return self.raw
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,8 @@ def _messages(chat: dict[str, Any]) -> list[dict[str, Any]]:
 
 def describe_chat(uuid: str, old: Side, new: Side) -> ChatChange:
     """What happened to one chat between two versions of its file."""
-    before, after = _load(old.data), _load(new.data)
+    old_data, new_data = old.data, new.data
+    before, after = _load(old_data), _load(new_data)
     old_loc = parse_chat_path(old.path) if old.path else None
     new_loc = parse_chat_path(new.path) if new.path else None
     title = one_line(after.get("name") or before.get("name")) or "(untitled)"
@@ -85,7 +98,7 @@ def describe_chat(uuid: str, old: Side, new: Side) -> ChatChange:
         kinds.append("restored")
         words.append("restored")
     old_rec, new_rec = ChatRecord.from_json(before), ChatRecord.from_json(after)
-    if old.data is not None and new.data is not None and old_rec.name != new_rec.name:
+    if old_data is not None and new_data is not None and old_rec.name != new_rec.name:
         kinds.append("renamed")
         words.append(f'renamed "{one_line(old_rec.name, 60)}" → "{one_line(new_rec.name, 60)}"')
     kinds_words = _message_changes(before, after, old_rec, new_rec)
@@ -93,7 +106,7 @@ def describe_chat(uuid: str, old: Side, new: Side) -> ChatChange:
         kinds.append(kind)
         words.append(word)
     if not kinds:
-        same = old.data == new.data
+        same = old_data == new_data
         kinds.append("moved" if same else "updated")
         words.append("moved with its organization" if same else "updated")
     return ChatChange(uuid, tuple(kinds), ", ".join(words), title)

@@ -89,7 +89,7 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
     branch = ref.decode("utf-8", "replace").removeprefix("refs/heads/")
     _check_local_target(url)
     username, password = _http_credentials(url, archive.root)
-    packed = repo.object_store.pack_loose_objects()
+    packed = archive.pack()
     seen: dict[str, ObjectID | None] = {}
 
     def update_refs(refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:

@@ -114,7 +114,7 @@ async def run(
                     account = AccountSync(archive, cache, client, settings, reporter)
                     report.accounts.append(await account.run())
         finally:
-            cache.save(_live_paths(archive.root))
+            cache.save()
     report.seconds = time.monotonic() - started
     return report
 
@@ -309,16 +309,6 @@ def _author(account: dict[str, Any]) -> str:
     name = one_line(account.get("full_name") or account.get("display_name") or email, 200)
     name = name.replace("<", "").replace(">", "") or "claude.ai user"
     return f"{name} <{email or 'unknown'}>"
-
-
-def _live_paths(root: Path) -> set[str]:
-    live: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root):
-        if ".git" in dirnames:
-            dirnames.remove(".git")
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        live.update(f"{rel_dir}/{name}" if rel_dir != "." else name for name in filenames)
-    return live
 
 
 async def _gather_or_cancel(coroutines: Sequence[Any]) -> list[Any]:
