@@ -85,38 +85,15 @@ def remove_empty_parents(root: Path, folder: Path) -> None:
 
 
 def remove_temp_files(root: Path) -> int:
-    """Delete temp files an interrupted run left behind (they were never complete).
-
-    Creating one changes its folder's mtime, so folders the last snapshot of the tree
-    (state.DirSnapshot) shows unchanged are not listed, only stat'ed."""
-    from .state import DirSnapshot, snapshot_path  # late: state imports this module
-
-    settled = DirSnapshot.load(snapshot_path(root), None, None, any_commit=True).dirs
-    children: dict[str, list[str]] = {}
-    for rel in settled:
-        if rel:
-            children.setdefault(rel.rpartition("/")[0], []).append(rel)
+    """Delete temp files an interrupted run left behind (they were never complete)."""
     removed = 0
-    pending = [""]
-    while pending:
-        rel = pending.pop()
-        folder = os.path.join(root, rel) if rel else str(root)
-        try:
-            st = os.lstat(folder)
-            if settled.get(rel) == [st.st_mtime_ns, st.st_ino]:
-                pending.extend(children.get(rel, ()))
-                continue
-            with os.scandir(folder) as scan:
-                entries = list(scan)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if rel or entry.name != ".git":
-                    pending.append(f"{rel}/{entry.name}" if rel else entry.name)
-            elif entry.name.startswith(TEMP_PREFIX):
+    for dirpath, dirnames, filenames in os.walk(root):
+        if ".git" in dirnames:
+            dirnames.remove(".git")
+        for name in filenames:
+            if name.startswith(TEMP_PREFIX):
                 with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    os.unlink(os.path.join(dirpath, name))
                     removed += 1
     return removed
 

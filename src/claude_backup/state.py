@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,94 +155,3 @@ def _files(folder: Path) -> list[os.DirEntry[str]]:
         return [e for e in os.scandir(folder) if e.is_file(follow_symlinks=False)]
     except OSError:
         return []
-
-
-SNAPSHOT_VERSION = 1
-COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
-FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond stamps still tick coarsely (a few ms)
-
-
-@dataclass
-class DirSnapshot:
-    """The folders of a working tree known to match a commit: rel path -> [mtime_ns, inode].
-
-    A folder's mtime changes whenever an entry is added, removed or replaced in it, and the
-    archive only ever replaces files (write to a temp file, rename), so a folder whose stat is
-    unchanged holds the same files with the same content, and a sync need not read it again.
-    The snapshot is valid only for the commit and the git index file it was taken with; a
-    folder modified too close to the snapshot to tell by its mtime is not trusted.
-    """
-
-    path: Path
-    head: str | None = None
-    index: list[int] | None = None
-    taken: int = 0
-    dirs: dict[str, list[int]] = field(default_factory=dict)
-
-    @classmethod
-    def load(
-        cls, path: Path, head: str | None, index: list[int] | None, *, any_commit: bool = False
-    ) -> DirSnapshot:
-        """The trusted folders, or an empty snapshot if it is missing or for another commit or
-        index (`any_commit`: whatever they are, for questions that do not depend on them)."""
-        empty = cls(path, head, index)
-        try:
-            raw = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return empty
-        if (
-            not isinstance(raw, dict)
-            or raw.get("version") != SNAPSHOT_VERSION
-            or not (any_commit or (head is not None and raw.get("head") == head))
-            or not (any_commit or raw.get("index") == index)
-            or not isinstance(raw.get("taken"), int)
-            or not isinstance(raw.get("dirs"), dict)
-        ):
-            return empty
-        taken = raw["taken"]
-        trusted = {
-            rel: key
-            for rel, key in raw["dirs"].items()
-            if isinstance(key, list) and len(key) == 2 and _settled(key[0], taken)
-        }
-        return cls(path, head, index, taken, trusted)
-
-    def save(self, head: str, index: list[int] | None, dirs: dict[str, list[int]]) -> None:
-        data = {
-            "version": SNAPSHOT_VERSION,
-            "head": head,
-            "index": index,
-            "taken": time.time_ns(),
-            "dirs": dirs,
-        }
-        with contextlib.suppress(Exception):  # only a cache: never fail a sync over it
-            write_atomic(self.path, json.dumps(data, separators=(",", ":")).encode("ascii"))
-
-    def forget(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-
-
-def snapshot_path(root: Path) -> Path:
-    return root / ".git" / "claude-backup" / "tree-snapshot.json"
-
-
-def dir_key(st: os.stat_result) -> list[int]:
-    return [st.st_mtime_ns, st.st_ino]
-
-
-def file_key(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
-
-
-def _settled(mtime_ns: object, taken: int) -> bool:
-    """Was the folder last modified long enough before the snapshot that a later change
-    would show in its mtime?"""
-    if not isinstance(mtime_ns, int):
-        return False
-    slack = COARSE_CLOCK_SLACK_NS if mtime_ns % 1_000_000_000 == 0 else FINE_CLOCK_SLACK_NS
-    return taken - mtime_ns > slack
