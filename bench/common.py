@@ -24,7 +24,7 @@ from typing import Any
 
 from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, Org
 
-KEY = "sk-ant-sid01-bench-Qx7Lm2Np9Rt4Vw8Yz-AAAA"
+KEY = "sk-ant-sid01-fake.bench.key"  # the fake server's, not a real key
 CLI = os.environ.get("CLAUDE_BACKUP_CLI") or str(Path(sys.executable).parent / "claude-backup")
 TIME = "/usr/bin/time"
 FAST = ["-c", "6", "-d", "0"]

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-DEMO_KEY = "sk-ant-sid01-demo-key-for-the-simulated-server-only"
+DEMO_KEY = "sk-ant-sid01-fake.demo.key"  # not a real key: the simulated server only
 
 
 def demo(
