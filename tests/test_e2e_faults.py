@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -9,6 +10,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -123,17 +125,26 @@ def test_archive_that_cannot_be_written(fake: Fake, tmp_path: Path) -> None:
         assert sync(fake, locked / "archive").returncode == 7
 
 
-def test_full_disk_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
-    mount = tmp_path / "small"
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A small real file system of our own (root only), unmounted afterwards."""
     mount.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True
+    mounted = (
+        os.geteuid() == 0
+        and not subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
         ).returncode
-    ):
-        pytest.skip("needs root to mount a small tmpfs")
+    )
+    if not mounted:
+        pytest.skip("needs root to mount a tmpfs")
     try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_full_disk_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "small", "160k") as mount:
         org = fake.model.accounts[0].orgs[0]
         for _ in range(3):
             fake.model.add_chat(org, "big", turns=4, text_size=20_000)
@@ -142,21 +153,10 @@ def test_full_disk_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
         assert result.returncode == 7, result.stderr
         assert "disk is full" in result.stderr
         assert_untouched(archive, None)
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_read_only_archive_is_reported_and_harmless(fake: Fake, tmp_path: Path) -> None:
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("needs root to mount a tmpfs")
-    try:
+    with tmpfs(tmp_path / "ro", "4m") as mount:
         archive = mount / "archive"
         assert sync(fake, archive).returncode == 0
         before = head(archive)
@@ -166,8 +166,6 @@ def test_read_only_archive_is_reported_and_harmless(fake: Fake, tmp_path: Path) 
         assert result.returncode == 7, result.stderr
         assert "read-only" in result.stderr and "Traceback" not in result.stderr
         assert_untouched(archive, before)
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_second_sync_on_the_same_archive_fails_fast(fake: Fake, synced: Path) -> None:

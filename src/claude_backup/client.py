@@ -61,6 +61,16 @@ class Politeness:
 RetryListener = Callable[[str, float, BaseException], None]
 
 
+@dataclass(frozen=True)
+class _Expect:
+    """What a request's answer should be: from an auth endpoint (any 403 means a bad key),
+    possibly gone (404/410 raise Gone), raw bytes rather than JSON."""
+
+    auth_endpoint: bool
+    gone_on_404: bool
+    raw: bool
+
+
 class ClaudeClient:
     def __init__(
         self,
@@ -149,22 +159,15 @@ class ClaudeClient:
         gone_on_404: bool = False,
     ) -> Any:
         """GET a JSON endpoint (under /api), with retries and politeness."""
-        return await self._with_retries(path, params, auth_endpoint, gone_on_404, False)
+        return await self._with_retries(path, params, _Expect(auth_endpoint, gone_on_404, False))
 
     async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
         """GET raw bytes (a file's contents), with retries and politeness. 404/410 -> Gone."""
-        data = await self._with_retries(path, params, False, True, True)
+        data = await self._with_retries(path, params, _Expect(False, True, True))
         assert isinstance(data, bytes)
         return data
 
-    async def _with_retries(
-        self,
-        path: str,
-        params: dict[str, str] | None,
-        auth_endpoint: bool,
-        gone_on_404: bool,
-        raw: bool,
-    ) -> Any:
+    async def _with_retries(self, path: str, params: dict[str, str] | None, expect: _Expect) -> Any:
         attempt = backoff.on_exception(
             self._wait,
             RetryableApiError,
@@ -172,7 +175,7 @@ class ClaudeClient:
             jitter=None,
             on_backoff=self._backing_off,
         )(self._request)
-        return await attempt(path, params, auth_endpoint, gone_on_404, raw)
+        return await attempt(path, params, expect)
 
     @property
     def _wait(self) -> Any:
@@ -180,14 +183,7 @@ class ClaudeClient:
         do not allow the exception a generator is sent)."""
         return wait_generator(self.politeness.min_retry_delay, self.politeness.max_retry_delay)
 
-    async def _request(
-        self,
-        path: str,
-        params: dict[str, str] | None,
-        auth_endpoint: bool,
-        gone_on_404: bool,
-        raw: bool,
-    ) -> Any:
+    async def _request(self, path: str, params: dict[str, str] | None, expect: _Expect) -> Any:
         async with self._slots:
             await self._wait_for_resume()
             self.requests += 1
@@ -197,8 +193,10 @@ class ClaudeClient:
                 raise RetryableApiError(f"{path}: timed out", path=path) from exc
             except httpx.TransportError as exc:
                 raise RetryableApiError(f"{path}: connection failed ({exc})", path=path) from exc
-            check_status(response, path, auth_endpoint=auth_endpoint, gone_on_404=gone_on_404)
-            data = response.content if raw else parse_json(response, path)
+            check_status(
+                response, path, auth_endpoint=expect.auth_endpoint, gone_on_404=expect.gone_on_404
+            )
+            data = response.content if expect.raw else parse_json(response, path)
             self._penalty *= 0.9
             await asyncio.sleep(max(self.politeness.success_delay, self._penalty))
             return data

@@ -45,8 +45,8 @@ class BlockedError(ClaudeBackupError):
     exit_code = 5
 
 
-class ApiError(ClaudeBackupError):
-    """The API answered with something we cannot use; carries status and URL path."""
+class _FromRequest(ClaudeBackupError):
+    """An error about one request: carries its HTTP status (if any) and URL path."""
 
     exit_code = 6
 
@@ -54,6 +54,10 @@ class ApiError(ClaudeBackupError):
         super().__init__(message)
         self.status = status
         self.path = path
+
+
+class ApiError(_FromRequest):
+    """One request failed: an error status, or retries used up."""
 
 
 class RetryableApiError(ApiError):
@@ -75,15 +79,8 @@ class Gone(ApiError):
     """A chat listed a moment ago, or a file, is gone (404/410): a chat counts as deleted."""
 
 
-class UnexpectedResponse(ClaudeBackupError):
+class UnexpectedResponse(_FromRequest):
     """Not what an API answers: an HTML page where JSON belongs, a redirect. Ends the run."""
-
-    exit_code = 6
-
-    def __init__(self, message: str, *, status: int | None = None, path: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.path = path
 
 
 class ArchiveError(ClaudeBackupError):
