@@ -42,13 +42,24 @@ def test_each_kind_of_change() -> None:
     cases = {
         "updated": rec(updated=T1),
         "branch": rec(leaf="m9"),
-        "renamed": rec(name="New name"),
     }
     for reason, listed in cases.items():
         plan = plan_sync([listing(listed)], {C1: stored(rec())})
         assert [(f.reason, f.old_path) for f in plan.fetches] == [(reason, stored(rec()).path)], (
             reason
         )
+
+
+def test_a_rename_alone_is_applied_locally_not_fetched() -> None:
+    plan = plan_sync([listing(rec(name="New name"))], {C1: stored(rec())})
+    assert plan.fetches == []
+    assert [(r.old_path, r.new_path, r.name) for r in plan.renames] == [
+        (stored(rec()).path, chat_path(ORG_PATH, "New name", C1), "New name")
+    ]
+    with_update = plan_sync([listing(rec(name="New name", updated=T1))], {C1: stored(rec())})
+    assert [f.reason for f in with_update.fetches] == ["updated"] and with_update.renames == []
+    to_no_name = plan_sync([listing(rec(name=""))], {C1: stored(rec())})
+    assert [f.reason for f in to_no_name.fetches] == ["renamed"] and to_no_name.renames == []
 
 
 def test_deleted_chat_moves_to_deleted_folder_or_is_pruned() -> None:

@@ -6,8 +6,9 @@ Verbs: `Archive.open` (create or validate), `lock`, `changes` (working tree vs H
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import filelock
 from dulwich.errors import NotGitRepository
-from dulwich.index import Index, index_entry_from_stat
+from dulwich.index import Index, IndexEntry, index_entry_from_stat
 from dulwich.object_store import DiskObjectStore, commit_tree_changes, iter_tree_contents
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
@@ -24,12 +25,15 @@ from dulwich.repo import Repo
 
 from .errors import ArchiveError, ArchiveLocked
 from .files import DIR_MODE, archive_error, make_dirs, write_atomic
+from .gitindex import IndexStat, read_index_stats
 from .layout import MARKER, TEMP_PREFIX
 from .render import json_bytes
 
 FILE_GIT_MODE = 0o100644
 LOOSE_OBJECTS_BEFORE_PACKING = 1000
 PACK_BATCH_BYTES = 32 * 1024 * 1024
+COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
+FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
 HEAD = Ref(b"HEAD")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
 
@@ -194,38 +198,108 @@ class Archive:
     def changes(self) -> list[FileChange]:
         """Working tree vs HEAD, file by file; new content is added to the object store.
 
-        The git index serves only as a stat cache, so a stale index (a run killed between moving
-        the branch and writing the index) cannot hide a change.
+        Every file is stat'ed, as `git status` does; only files whose stat differs from the git
+        index are read and hashed. The index stands for HEAD's file list only when the stamp
+        this archive wrote with it says it was written for HEAD (reading HEAD's trees costs
+        seconds on a large archive); otherwise HEAD's trees are read and the index is rebuilt
+        from them, so a stale index (a run killed between moving the branch and writing the
+        index, a `git checkout`) can neither hide a change nor stay stale. Leftovers of
+        interrupted writes are deleted on the way.
         """
-        head = self.head_files()
-        index = self.repo.open_index()
+        head_commit = self.head()
+        index_file = self.root / ".git" / "index"
+        stats = read_index_stats(index_file) if self._index_is_head(head_commit) else None
+        index: Index | None = None
+        if stats is not None:
+            head = {rel: stat.sha for rel, stat in stats.items()}
+        else:  # the slow way, and the index is rebuilt below
+            index = self.repo.open_index()
+            stats = _index_stats(index)
+            head = self.head_files()
+        files, leftovers = self._working_files()
+        for path in leftovers:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        racy_after = _racy_after(index_file)
         changes: list[FileChange] = []
-        seen: set[str] = set()
-        for rel, full in self._walk():
-            seen.add(rel)
+        for rel, st in files.items():
             old = head.get(rel)
-            st = os.lstat(full)
-            if old is not None and _index_matches(index, rel, old, st):
+            if old is not None and _unchanged(stats.get(rel), old, st, racy_after):
                 continue
-            new = self._store_blob(full)
+            new = self._store_blob(str(self.root / rel))
             if new != old:
                 changes.append(FileChange(rel, old, new))
-        changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in seen)
+            elif old is not None and index is not None:
+                index[_key(rel)] = index_entry_from_stat(st, ObjectID(old), FILE_GIT_MODE)
+        changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
+        changes.sort(key=lambda change: change.path)
+        if index is not None:
+            self._reset_index(index, head, head_commit)
         return changes
 
-    def _walk(self) -> Iterator[tuple[str, str]]:
-        root = str(self.root)
-        for dirpath, dirnames, filenames in os.walk(root):
-            if dirpath == root and ".git" in dirnames:
-                dirnames.remove(".git")
-            dirnames.sort()
-            for name in sorted(filenames):
-                if name.startswith(TEMP_PREFIX):
-                    continue
-                full = os.path.join(dirpath, name)
-                if not stat.S_ISREG(os.lstat(full).st_mode):
-                    continue
-                yield os.path.relpath(full, root).replace(os.sep, "/"), full
+    def _working_files(self) -> tuple[dict[str, os.stat_result], list[str]]:
+        """Every regular file of the working tree (rel path -> lstat), and the temp files of
+        interrupted writes. An unreadable folder raises: skipping it would read as deletions."""
+        files: dict[str, os.stat_result] = {}
+        leftovers: list[str] = []
+        pending = [(str(self.root), "")]
+        while pending:
+            folder, prefix = pending.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if prefix or name != ".git":
+                            pending.append((entry.path, f"{prefix}{name}/"))
+                    elif name.startswith(TEMP_PREFIX):
+                        leftovers.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        files[prefix + name] = entry.stat(follow_symlinks=False)
+        return files, leftovers
+
+    def _index_is_head(self, head: ObjectID | None) -> bool:
+        """Does the git index hold exactly HEAD's files? Known from the stamp written with it."""
+        if head is None:
+            return True
+        try:
+            stamp = json.loads(self._stamp_path().read_bytes())
+            st = os.stat(self.root / ".git" / "index")
+        except (OSError, ValueError):
+            return False
+        return isinstance(stamp, dict) and stamp == {
+            "head": head.decode("ascii"),
+            "index": _index_file_key(st),
+        }
+
+    def _stamp_index(self, head: ObjectID) -> None:
+        """Record that the index file, as it is now, holds HEAD's files (it was just written)."""
+        with contextlib.suppress(OSError):  # no stamp only means a slower next sync
+            st = os.stat(self.root / ".git" / "index")
+            stamp = {"head": head.decode("ascii"), "index": _index_file_key(st)}
+            write_atomic(self._stamp_path(), json.dumps(stamp).encode("ascii"))
+
+    def _stamp_path(self) -> Path:
+        return self.root / ".git" / "claude-backup" / "index-stamp.json"
+
+    def _reset_index(
+        self,
+        index: Index,
+        head: dict[str, bytes],
+        head_commit: ObjectID | None,
+    ) -> None:
+        """Make the index hold HEAD's files again: unchanged files keep the stat just read,
+        others get HEAD's blob with no stat (so they are hashed again); files not in HEAD go."""
+        for path in list(index.paths()):
+            rel = path.decode("utf-8", "surrogateescape")
+            if rel not in head:
+                del index[path]
+        for rel, sha in head.items():
+            entry = _entry(index, rel)
+            if entry is None or entry.sha != sha:
+                index[_key(rel)] = _unstat_entry(sha)
+        index.write()
+        if head_commit is not None:
+            self._stamp_index(head_commit)
 
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
@@ -241,6 +315,7 @@ class Archive:
         """Make the commits in order, then move the branch once (so an interruption leaves HEAD
         at the previous sync), then bring the index up to date with the working tree."""
         old_head = self.head()
+        index_was_head = self._index_is_head(old_head)
         parent = old_head
         tree: ObjectID | Tree = self._head_tree() or Tree()
         if isinstance(tree, Tree):
@@ -261,6 +336,8 @@ class Archive:
         if not self.repo.refs.set_if_equals(self._head_ref(), old_head, parent):
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
         self._update_index(steps)
+        if index_was_head:
+            self._stamp_index(parent)
         self._pack_if_needed()
         return parent
 
@@ -337,16 +414,60 @@ def _flush_pack(store: DiskObjectStore, batch: list[tuple[ShaFile, None]]) -> in
     return len(batch)
 
 
-def _index_matches(index: Index, rel: str, sha: bytes, st: os.stat_result) -> bool:
+def _key(rel: str) -> bytes:
+    return rel.encode("utf-8", "surrogateescape")
+
+
+def _entry(index: Index, rel: str) -> IndexEntry | None:
     try:
-        entry = index[rel.encode("utf-8")]
+        entry = index[_key(rel)]
     except KeyError:
-        return False
-    mtime = entry.mtime  # type: ignore[union-attr]
-    mtime_ns = mtime[0] * 1_000_000_000 + mtime[1] if isinstance(mtime, tuple) else int(mtime * 1e9)
+        return None
+    return entry if isinstance(entry, IndexEntry) else None
+
+
+def _unstat_entry(sha: bytes) -> IndexEntry:
+    """An index entry that never matches a file's stat: the file is hashed when next seen."""
+    return IndexEntry(0, 0, 0, 0, FILE_GIT_MODE, 0, 0, 0, ObjectID(sha))
+
+
+def _index_file_key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _racy_after(index_file: Path) -> int:
+    """Files modified this late (ns) may have changed again within the same clock tick after
+    the index recorded their stat (git's "racy clean" problem): they are hashed, not trusted."""
+    try:
+        written = os.stat(index_file).st_mtime_ns
+    except OSError:
+        return 0
+    coarse = written % 1_000_000_000 == 0  # a file system with whole-second times
+    return written - (COARSE_CLOCK_SLACK_NS if coarse else FINE_CLOCK_SLACK_NS)
+
+
+def _index_stats(index: Index) -> dict[str, IndexStat]:
+    stats: dict[str, IndexStat] = {}
+    for path, entry in index.items():
+        if isinstance(entry, IndexEntry):
+            mtime = entry.mtime
+            mtime_ns = (
+                mtime[0] * 1_000_000_000 + mtime[1]
+                if isinstance(mtime, tuple)
+                else int(mtime * 1_000_000_000)
+            )
+            rel = path.decode("utf-8", "surrogateescape")
+            stats[rel] = IndexStat(bytes(entry.sha), entry.size, mtime_ns, entry.ino)
+    return stats
+
+
+def _unchanged(stat: IndexStat | None, sha: bytes, st: os.stat_result, racy_after: int) -> bool:
+    """Does the index say this file still holds blob `sha`, by its stat?"""
     return (
-        entry.sha == sha  # type: ignore[union-attr]
-        and entry.size == st.st_size  # type: ignore[union-attr]
-        and mtime_ns == st.st_mtime_ns
-        and entry.ino == st.st_ino & 0xFFFFFFFF  # type: ignore[union-attr]
+        stat is not None
+        and st.st_mtime_ns < racy_after
+        and stat.sha == sha
+        and stat.size == st.st_size
+        and stat.mtime_ns == st.st_mtime_ns
+        and stat.ino == st.st_ino & 0xFFFFFFFF
     )

@@ -84,20 +84,6 @@ def remove_empty_parents(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def remove_temp_files(root: Path) -> int:
-    """Delete temp files an interrupted run left behind (they were never complete)."""
-    removed = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        if ".git" in dirnames:
-            dirnames.remove(".git")
-        for name in filenames:
-            if name.startswith(TEMP_PREFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(dirpath, name))
-                    removed += 1
-    return removed
-
-
 def archive_error(exc: OSError, path: Path) -> ArchiveError:
     """Our one-line error for a failed file operation (disk full, permissions, ...)."""
     if exc.errno == errno.ENOSPC:

@@ -73,9 +73,22 @@ class Move:
     new_path: str | None
 
 
+@dataclass(frozen=True)
+class Rename:
+    """A chat whose only change is its name: the stored copy takes the listed name and moves,
+    with no request (the listing already says everything that changed)."""
+
+    uuid: str
+    org_path: str
+    old_path: str
+    new_path: str
+    name: str
+
+
 @dataclass
 class SyncPlan:
     fetches: list[Fetch] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     unchanged: int = 0
     invalid: list[str] = field(default_factory=list)
@@ -135,7 +148,10 @@ def plan_sync(
             plan.fetches.append(Fetch(uuid, listing.org_path, "new", None))
         elif mine.deleted:
             plan.fetches.append(Fetch(uuid, listing.org_path, "restored", mine.path))
-        elif (reason := change_reason(mine.record, chat)) is not None:
+        elif (reason := change_reason(mine.record, chat)) == "renamed" and chat.name:
+            new_path = chat_path(listing.org_path, chat.name, uuid)
+            plan.renames.append(Rename(uuid, listing.org_path, mine.path, new_path, chat.name))
+        elif reason is not None:  # a rename to no name: the fetch tells null from missing
             plan.fetches.append(Fetch(uuid, listing.org_path, reason, mine.path))
         elif _in_folder(mine.path, f"{listing.org_path}/{CHATS}/"):
             # Its file name comes from the chat's name, which is unchanged, so only a move of the

@@ -66,16 +66,17 @@ class StateCache:
 
     def save(self, live: set[str] | None = None) -> None:
         """Write the entries of files that still exist (the paths in `live`, or else checked one
-        by one, which costs a stat per chat rather than a walk of the whole archive), unless
-        nothing changed since loading."""
+        by one, which costs a stat per chat rather than a walk of the whole archive), if any
+        entry changed since loading (entries of files removed by hand may linger until then:
+        they match no file)."""
+        if not self.dirty:
+            return
         root = self.path.parent.parent.parent  # <archive>/.git/claude-backup/chats.json
         files = {
             rel: [key, [rec.uuid, rec.name, rec.updated_at, rec.leaf]]
             for rel, (key, rec) in self.entries.items()
             if (rel in live if live is not None else os.path.lexists(root / rel))
         }
-        if not self.dirty and len(files) == len(self.entries):
-            return
         data = json.dumps({"version": CACHE_VERSION, "files": files}, separators=(",", ":"))
         with contextlib.suppress(Exception):  # only a cache: never fail a sync over it
             write_atomic(self.path, data.encode("ascii"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -29,11 +30,11 @@ from .errors import (
     UnexpectedResponse,
 )
 from .extras import ExtrasContext, ExtrasReport, sync_extras
-from .files import archive_error, move, remove_temp_files, write_atomic
+from .files import archive_error, move, write_atomic
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
 from .naming import is_uuid, uuid_of
-from .plan import ChatRecord, Fetch, Move, OrgListing, StoredChat, SyncPlan, plan_sync
+from .plan import ChatRecord, Fetch, Move, OrgListing, Rename, StoredChat, SyncPlan, plan_sync
 from .render import json_bytes
 from .state import StateCache, scan_account
 
@@ -96,7 +97,6 @@ async def run(
     archive = Archive.open(settings.archive)
     report = SyncReport()
     with archive.lock():
-        remove_temp_files(archive.root)
         cache = StateCache.load(archive.root / ".git" / "claude-backup" / "chats.json")
         try:
             for key in keys:
@@ -159,6 +159,9 @@ class AccountSync:
         for stray in state.strays:
             move(self.root, stray, None)
         plan = plan_sync(listings, state.chats, prune_deleted=self.settings.prune_deleted)
+        for rename in plan.renames:
+            if not self._rename_locally(rename):  # unreadable copy: fetch it instead
+                plan.fetches.append(Fetch(rename.uuid, rename.org_path, "renamed", rename.old_path))
         self.reporter.planned(len(plan.fetches), plan.unchanged)
         report.unchanged = plan.unchanged
         report.failures.extend(f"chat {u!r} has no valid uuid" for u in plan.invalid)
@@ -265,11 +268,23 @@ class AccountSync:
         await _gather_or_cancel([worker() for _ in range(workers)])
         return gone
 
-    def _retired_path(self, item: Fetch) -> str | None:
-        if self.settings.prune_deleted:
-            return None
-        name = self.stored[item.uuid].record.name
-        return chat_path(item.org_path, name, item.uuid, deleted=True)
+    def _rename_locally(self, item: Rename) -> bool:
+        """Give the stored chat its new name and file, as a fetch would; False if the stored
+        copy cannot be read."""
+        try:
+            chat = json.loads((self.root / item.old_path).read_bytes())
+        except (OSError, ValueError):
+            return False
+        if not isinstance(chat, dict):
+            return False
+        chat["name"] = item.name
+        write_atomic(self.root / item.new_path, json_bytes(chat))
+        record = ChatRecord.from_json({**chat, "uuid": item.uuid})
+        self.cache.record(item.new_path, os.lstat(self.root / item.new_path), record)
+        if item.old_path != item.new_path:
+            move(self.root, item.old_path, None)
+        self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)")
+        return True
 
     async def _fetch_one(self, item: Fetch, report: AccountReport) -> None:
         org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
@@ -277,7 +292,8 @@ class AccountSync:
         chat = await self.client.get_chat(org_uuid, item.uuid)
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         path = chat_path(item.org_path, record.name, item.uuid)
-        write_atomic(self.root / path, json_bytes(chat))
+        # the write and its fsync run in a thread, so other responses are read meanwhile
+        await asyncio.to_thread(write_atomic, self.root / path, json_bytes(chat))
         self.cache.record(path, os.lstat(self.root / path), record)
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)

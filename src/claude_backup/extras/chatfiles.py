@@ -9,6 +9,7 @@ ask again.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ class DoneCache:
 
     def save(self, live: set[str]) -> None:
         chats = {uuid: key for uuid, key in self.chats.items() if uuid in live}
-        write_atomic(self.path, json_bytes({"version": CACHE_VERSION, "chats": chats}))
+        data = json.dumps({"version": CACHE_VERSION, "chats": chats}, separators=(",", ":"))
+        write_atomic(self.path, data.encode("utf-8"))  # compact: the C encoder, 10,000 chats
 
 
 def _record(chat: StoredChat, uuid: str) -> dict[str, Any]:

@@ -1,0 +1,185 @@
+"""Change detection of the archive (working tree vs HEAD) and the git index it keeps, checked
+against real git: whatever happened to the tree or the index, `changes()` sees every change, and
+after a commit `git status` is clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from dulwich.repo import Repo
+
+from claude_backup.archive import Archive, CommitStep, FileChange
+from claude_backup.gitindex import parse_index, read_index_stats
+
+AUTHOR = "Test <test@example.com>"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def commit_all(archive: Archive) -> list[FileChange]:
+    """What a sync does at its end: commit every change found."""
+    changes = archive.changes()
+    if changes:
+        steps = [CommitStep([(c.path, c.new_sha) for c in changes], "sync")]
+        archive.commit(steps, author=AUTHOR)
+    return changes
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    archive = Archive.open(tmp_path / "archive")
+    for n in range(20):
+        write(archive.root, f"acct/org/chats/chat-{n}.json", f'{{"n": {n}}}\n')
+        write(archive.root, f"acct/org/chat-files/chat-{n}/index.json", f"[{n}]\n")
+    commit_all(archive)
+    return archive
+
+
+def paths(changes: list[FileChange]) -> list[str]:
+    return [c.path for c in changes]
+
+
+def test_nothing_changed_after_a_commit_and_git_agrees(archive: Archive) -> None:
+    assert archive.changes() == []
+    assert git(archive.root, "status", "--porcelain") == ""
+    git(archive.root, "fsck", "--full", "--strict")
+
+
+def test_every_kind_of_change_in_nested_folders_is_seen(archive: Archive) -> None:
+    root = archive.root
+    write(root, "acct/org/chats/chat-3.json", '{"n": 33}\n')  # replaced, as a sync does
+    with open(root / "acct/org/chat-files/chat-4/index.json", "r+") as handle:
+        handle.write("[9]")  # edited in place: same size, same inode, same folder mtime
+    (root / "acct/org/chats/chat-5.json").unlink()
+    write(root, "acct/org/chat-files/chat-6/artifacts/a.md", "new\n")
+    os.rename(root / "acct/org/chats/chat-7.json", root / "acct/org/chats/renamed-7.json")
+    changes = commit_all(archive)
+    assert paths(changes) == sorted(
+        [
+            "acct/org/chat-files/chat-4/index.json",
+            "acct/org/chat-files/chat-6/artifacts/a.md",
+            "acct/org/chats/chat-3.json",
+            "acct/org/chats/chat-5.json",
+            "acct/org/chats/chat-7.json",
+            "acct/org/chats/renamed-7.json",
+        ]
+    )
+    assert git(root, "status", "--porcelain") == ""
+    assert archive.changes() == []
+
+
+def test_a_stale_index_neither_hides_a_change_nor_stays_stale(archive: Archive) -> None:
+    """A run killed after moving the branch but before writing the index."""
+    root = archive.root
+    saved = (root / ".git" / "index").read_bytes()
+    write(root, "acct/org/chats/chat-1.json", '{"n": 11}\n')
+    commit_all(archive)
+    (root / ".git" / "index").write_bytes(saved)  # the index of the commit before
+    assert archive.changes() == []  # the tree matches HEAD
+    assert git(root, "status", "--porcelain") == ""  # and the index was rebuilt
+    write(root, "acct/org/chats/chat-1.json", '{"n": 111}\n')
+    assert paths(archive.changes()) == ["acct/org/chats/chat-1.json"]
+
+
+def test_an_index_rewritten_by_git_is_still_read_right(archive: Archive) -> None:
+    root = archive.root
+    git(root, "update-index", "--refresh")
+    git(root, "status")
+    write(root, "acct/org/chats/chat-2.json", '{"n": 22}\n')
+    assert paths(commit_all(archive)) == ["acct/org/chats/chat-2.json"]
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_git_checkout_of_an_older_commit_is_seen(archive: Archive) -> None:
+    root = archive.root
+    first = git(root, "rev-parse", "HEAD").strip()
+    write(root, "acct/org/chats/chat-2.json", '{"n": 22}\n')
+    commit_all(archive)
+    git(root, "checkout", "-q", first, "--", ".")  # tree and index of the older commit
+    assert paths(archive.changes()) == ["acct/org/chats/chat-2.json"]
+
+
+def test_a_fresh_clone_has_no_changes(archive: Archive, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(archive.root), str(clone)], check=True)
+    assert Archive.open(clone).changes() == []
+
+
+def test_leftover_temp_files_are_removed_and_never_committed(archive: Archive) -> None:
+    leftover = archive.root / "acct/org/chats/.claude-backup-tmp-123-chat-1.json"
+    leftover.write_text("half a chat")
+    assert archive.changes() == []
+    assert not leftover.exists()
+
+
+def test_an_unreadable_folder_is_an_error_not_a_deletion(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_scandir = os.scandir
+    unreadable = str(archive.root / "acct/org/chats")
+
+    def scandir(path: str) -> object:
+        if str(path) == unreadable:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(PermissionError):
+        archive.changes()
+
+
+def test_the_fast_index_reader_agrees_with_dulwich(archive: Archive) -> None:
+    root = archive.root
+    git(root, "update-index", "--refresh")  # an index written by git itself
+    ours = read_index_stats(root / ".git" / "index")
+    index = Repo(str(root)).open_index()
+    assert ours is not None and set(ours) == {p.decode() for p in index.paths()}
+    for path, entry in index.items():
+        stat = ours[path.decode()]
+        assert (stat.sha, stat.size, stat.ino) == (entry.sha, entry.size, entry.ino)  # type: ignore[union-attr]
+
+
+def test_the_fast_index_reader_leaves_other_forms_to_dulwich(archive: Archive) -> None:
+    index_file = archive.root / ".git" / "index"
+    data = index_file.read_bytes()
+    assert parse_index(data[:-1] + bytes([data[-1] ^ 1])) is None  # damaged
+    assert parse_index(data[:30]) is None
+    git(archive.root, "update-index", "--index-version", "4")
+    assert read_index_stats(index_file) is None
+    write(archive.root, "acct/org/chats/chat-2.json", '{"n": 22}\n')
+    assert paths(commit_all(archive)) == ["acct/org/chats/chat-2.json"]
+
+
+def test_a_path_longer_than_the_index_name_field(tmp_path: Path) -> None:
+    """Names of 4,095 bytes or more are NUL-terminated, not counted, in the index (git writes
+    them so; dulwich 1.2 does not, and its index is then left to dulwich to read)."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    sha = (
+        subprocess.run(
+            ["git", "-C", str(tmp_path), "hash-object", "-w", "--stdin"],
+            input=b"hi\n",
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    names = ["short.json", "d/" * 2500 + "long.json", "é/ünïcode.json"]
+    for name in names:
+        git(tmp_path, "update-index", "--add", "--cacheinfo", f"100644,{sha},{name}")
+    stats = read_index_stats(tmp_path / ".git" / "index")
+    assert stats is not None
+    assert {rel: stat.sha.decode() for rel, stat in stats.items()} == dict.fromkeys(names, sha)
