@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from dulwich.repo import Repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claude_backup.archive import Archive, CommitStep, FileChange
-from claude_backup.gitindex import parse_index, read_index_stats
+from claude_backup.gitindex import IndexFile, read_index_stats
 
 AUTHOR = "Test <test@example.com>"
 
@@ -155,8 +157,8 @@ def test_the_fast_index_reader_agrees_with_dulwich(archive: Archive) -> None:
 def test_the_fast_index_reader_leaves_other_forms_to_dulwich(archive: Archive) -> None:
     index_file = archive.root / ".git" / "index"
     data = index_file.read_bytes()
-    assert parse_index(data[:-1] + bytes([data[-1] ^ 1])) is None  # damaged
-    assert parse_index(data[:30]) is None
+    assert IndexFile.parse(data[:-1] + bytes([data[-1] ^ 1])) is None  # damaged
+    assert IndexFile.parse(data[:30]) is None
     git(archive.root, "update-index", "--index-version", "4")
     assert read_index_stats(index_file) is None
     write(archive.root, "acct/org/chats/chat-2.json", '{"n": 22}\n')
@@ -183,3 +185,46 @@ def test_a_path_longer_than_the_index_name_field(tmp_path: Path) -> None:
     stats = read_index_stats(tmp_path / ".git" / "index")
     assert stats is not None
     assert {rel: stat.sha.decode() for rel, stat in stats.items()} == dict.fromkeys(names, sha)
+
+
+def test_the_index_we_write_is_what_git_and_dulwich_read(archive: Archive) -> None:
+    root = archive.root
+    write(root, "acct/org/chats/ünïcode 中文 chat.json", "{}\n")
+    commit_all(archive)
+    index = Repo(str(root)).open_index()  # dulwich
+    ours = read_index_stats(root / ".git" / "index")
+    assert ours is not None
+    assert {p.decode(): e.sha for p, e in index.items()} == {  # type: ignore[union-attr]
+        rel: stat.sha for rel, stat in ours.items()
+    }
+    listed = git(root, "ls-files", "-s", "-z").split("\0")
+    assert {line.split("\t", 1)[1]: line.split()[1] for line in listed if line} == {
+        rel: stat.sha.decode() for rel, stat in ours.items()
+    }
+    git(root, "fsck", "--full", "--strict")
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_an_index_locked_by_git_is_left_alone_and_rebuilt_later(archive: Archive) -> None:
+    root = archive.root
+    lock = root / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    write(root, "acct/org/chats/chat-8.json", '{"n": 88}\n')
+    assert paths(commit_all(archive)) == ["acct/org/chats/chat-8.json"]
+    assert lock.read_bytes() == b""  # not ours to take
+    lock.unlink()
+    assert archive.changes() == []  # the stale index is seen as such
+    assert git(root, "status", "--porcelain") == ""
+
+
+names = st.binary(min_size=1, max_size=5000).filter(lambda b: b"\0" not in b)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(names, st.binary(min_size=20, max_size=20), max_size=8))
+def test_index_entries_survive_writing_and_reading(entries: dict[bytes, bytes]) -> None:
+    index = IndexFile()
+    for name, sha in entries.items():
+        index.set(name.decode("utf-8", "surrogateescape"), sha.hex().encode(), 0o100644, None)
+    back = IndexFile.parse(index.serialize())
+    assert back is not None and back.entries == index.entries

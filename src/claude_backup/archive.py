@@ -17,15 +17,14 @@ from pathlib import Path
 
 import filelock
 from dulwich.errors import NotGitRepository
-from dulwich.index import Index, IndexEntry, index_entry_from_stat
 from dulwich.object_store import DiskObjectStore, commit_tree_changes, iter_tree_contents
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import ArchiveError, ArchiveLocked
-from .files import DIR_MODE, archive_error, make_dirs, write_atomic
-from .gitindex import IndexStat, read_index_stats
+from .files import DIR_MODE, archive_error, flush_to_disk, make_dirs, write_atomic
+from .gitindex import IndexFile, IndexStat
 from .layout import MARKER, TEMP_PREFIX
 from .render import json_bytes
 
@@ -59,6 +58,7 @@ class Archive:
     def __init__(self, root: Path, repo: Repo) -> None:
         self.root = root
         self.repo = repo
+        self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
 
     @classmethod
     def open(cls, root: Path) -> Archive:
@@ -207,20 +207,20 @@ class Archive:
         interrupted writes are deleted on the way.
         """
         head_commit = self.head()
-        index_file = self.root / ".git" / "index"
-        stats = read_index_stats(index_file) if self._index_is_head(head_commit) else None
-        index: Index | None = None
-        if stats is not None:
-            head = {rel: stat.sha for rel, stat in stats.items()}
-        else:  # the slow way, and the index is rebuilt below
-            index = self.repo.open_index()
-            stats = _index_stats(index)
+        trusted = self._index_is_head(head_commit)
+        index = IndexFile.read(self._index_path()) if trusted else None
+        if index is None:  # the slow way; the index is rebuilt below
+            trusted = False
+            index = IndexFile.read(self._index_path()) or IndexFile()
             head = self.head_files()
+        stats = index.stats()
+        if trusted:
+            head = {rel: stat.sha for rel, stat in stats.items()}
         files, leftovers = self._working_files()
         for path in leftovers:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        racy_after = _racy_after(index_file)
+        racy_after = _racy_after(self._index_path())
         changes: list[FileChange] = []
         for rel, st in files.items():
             old = head.get(rel)
@@ -229,12 +229,13 @@ class Archive:
             new = self._store_blob(str(self.root / rel))
             if new != old:
                 changes.append(FileChange(rel, old, new))
-            elif old is not None and index is not None:
-                index[_key(rel)] = index_entry_from_stat(st, ObjectID(old), FILE_GIT_MODE)
+            elif old is not None and not trusted:
+                index.set(rel, old, FILE_GIT_MODE, st)
         changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
         changes.sort(key=lambda change: change.path)
-        if index is not None:
+        if not trusted:
             self._reset_index(index, head, head_commit)
+        self._loaded_index = (head_commit, index)
         return changes
 
     def _working_files(self) -> tuple[dict[str, os.stat_result], list[str]]:
@@ -263,7 +264,7 @@ class Archive:
             return True
         try:
             stamp = json.loads(self._stamp_path().read_bytes())
-            st = os.stat(self.root / ".git" / "index")
+            st = os.stat(self._index_path())
         except (OSError, ValueError):
             return False
         return isinstance(stamp, dict) and stamp == {
@@ -274,7 +275,7 @@ class Archive:
     def _stamp_index(self, head: ObjectID) -> None:
         """Record that the index file, as it is now, holds HEAD's files (it was just written)."""
         with contextlib.suppress(OSError):  # no stamp only means a slower next sync
-            st = os.stat(self.root / ".git" / "index")
+            st = os.stat(self._index_path())
             stamp = {"head": head.decode("ascii"), "index": _index_file_key(st)}
             write_atomic(self._stamp_path(), json.dumps(stamp).encode("ascii"))
 
@@ -282,24 +283,22 @@ class Archive:
         return self.root / ".git" / "claude-backup" / "index-stamp.json"
 
     def _reset_index(
-        self,
-        index: Index,
-        head: dict[str, bytes],
-        head_commit: ObjectID | None,
+        self, index: IndexFile, head: dict[str, bytes], head_commit: ObjectID | None
     ) -> None:
         """Make the index hold HEAD's files again: unchanged files keep the stat just read,
         others get HEAD's blob with no stat (so they are hashed again); files not in HEAD go."""
-        for path in list(index.paths()):
-            rel = path.decode("utf-8", "surrogateescape")
-            if rel not in head:
-                del index[path]
+        stats = index.stats()
+        for rel in stats.keys() - head.keys():
+            index.remove(rel)
         for rel, sha in head.items():
-            entry = _entry(index, rel)
-            if entry is None or entry.sha != sha:
-                index[_key(rel)] = _unstat_entry(sha)
-        index.write()
-        if head_commit is not None:
+            stat = stats.get(rel)
+            if stat is None or stat.sha != sha:
+                index.set(rel, sha, FILE_GIT_MODE, None)
+        if index.write(self._index_path()) and head_commit is not None:
             self._stamp_index(head_commit)
+
+    def _index_path(self) -> Path:
+        return self.root / ".git" / "index"
 
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
@@ -315,7 +314,6 @@ class Archive:
         """Make the commits in order, then move the branch once (so an interruption leaves HEAD
         at the previous sync), then bring the index up to date with the working tree."""
         old_head = self.head()
-        index_was_head = self._index_is_head(old_head)
         parent = old_head
         tree: ObjectID | Tree = self._head_tree() or Tree()
         if isinstance(tree, Tree):
@@ -333,11 +331,12 @@ class Archive:
             tree = commit_tree_changes(self.repo.object_store, tree, changes)
             parent = self._make_commit(tree, parent, step.message, author, now)
         assert parent is not None
+        flush_to_disk()  # the files and objects, before the branch names them
         if not self.repo.refs.set_if_equals(self._head_ref(), old_head, parent):
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
-        self._update_index(steps)
-        if index_was_head:
+        if self._update_index(steps, old_head):
             self._stamp_index(parent)
+        flush_to_disk()  # the branch and the index
         self._pack_if_needed()
         return parent
 
@@ -356,23 +355,29 @@ class Archive:
         self.repo.object_store.add_object(commit)
         return commit.id
 
-    def _update_index(self, steps: Sequence[CommitStep]) -> None:
-        index = self.repo.open_index()
+    def _update_index(self, steps: Sequence[CommitStep], old_head: ObjectID | None) -> bool:
+        """Bring the index from the old HEAD to the new one. True if it now holds the new HEAD's
+        files; False if it could not be (stale or locked by git): the next sync rebuilds it."""
+        loaded = self._loaded_index
+        index = loaded[1] if loaded is not None and loaded[0] == old_head else None
+        if index is None and self._index_is_head(old_head):
+            index = IndexFile.read(self._index_path())
+        if index is None:
+            return False
         final: dict[str, bytes | None] = {}
         for step in steps:
             final.update(step.entries)
         for path, sha in final.items():
-            key = path.encode("utf-8")
-            if sha is None:
-                if key in index:
-                    del index[key]
-                continue
             try:
-                st = os.lstat(self.root / path)
+                st = os.lstat(self.root / path) if sha is not None else None
             except FileNotFoundError:
-                continue
-            index[key] = index_entry_from_stat(st, ObjectID(sha), FILE_GIT_MODE)
-        index.write()
+                st = None
+            if sha is None:
+                index.remove(path)
+            else:
+                index.set(path, sha, FILE_GIT_MODE, st)
+        self._loaded_index = None
+        return index.write(self._index_path())
 
     def _pack_if_needed(self) -> None:
         store = self.repo.object_store
@@ -414,23 +419,6 @@ def _flush_pack(store: DiskObjectStore, batch: list[tuple[ShaFile, None]]) -> in
     return len(batch)
 
 
-def _key(rel: str) -> bytes:
-    return rel.encode("utf-8", "surrogateescape")
-
-
-def _entry(index: Index, rel: str) -> IndexEntry | None:
-    try:
-        entry = index[_key(rel)]
-    except KeyError:
-        return None
-    return entry if isinstance(entry, IndexEntry) else None
-
-
-def _unstat_entry(sha: bytes) -> IndexEntry:
-    """An index entry that never matches a file's stat: the file is hashed when next seen."""
-    return IndexEntry(0, 0, 0, 0, FILE_GIT_MODE, 0, 0, 0, ObjectID(sha))
-
-
 def _index_file_key(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
@@ -444,21 +432,6 @@ def _racy_after(index_file: Path) -> int:
         return 0
     coarse = written % 1_000_000_000 == 0  # a file system with whole-second times
     return written - (COARSE_CLOCK_SLACK_NS if coarse else FINE_CLOCK_SLACK_NS)
-
-
-def _index_stats(index: Index) -> dict[str, IndexStat]:
-    stats: dict[str, IndexStat] = {}
-    for path, entry in index.items():
-        if isinstance(entry, IndexEntry):
-            mtime = entry.mtime
-            mtime_ns = (
-                mtime[0] * 1_000_000_000 + mtime[1]
-                if isinstance(mtime, tuple)
-                else int(mtime * 1_000_000_000)
-            )
-            rel = path.decode("utf-8", "surrogateescape")
-            stats[rel] = IndexStat(bytes(entry.sha), entry.size, mtime_ns, entry.ino)
-    return stats
 
 
 def _unchanged(stat: IndexStat | None, sha: bytes, st: os.stat_result, racy_after: int) -> bool:

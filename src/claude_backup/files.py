@@ -24,8 +24,12 @@ def make_dirs(path: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly that. Returns whether it wrote.
 
-    The bytes go to a temp file in the same folder, are fsynced, then renamed over the target,
-    so a crash leaves either the old file or the new one, never a torn one.
+    The bytes go to a temp file in the same folder, then are renamed over the target, so a run
+    killed at any point leaves either the old file or the new one, never a torn one. There is
+    no fsync per file (1.4 ms each on a virtual disk, more than the rest of the write):
+    `flush_to_disk` makes everything durable once, before a commit names it. A power loss
+    before that may leave a new file empty or cut short; the next sync reads it as unreadable
+    and fetches that chat again.
     """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
@@ -46,7 +50,6 @@ def write_atomic(path: Path, data: bytes) -> bool:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, path)
@@ -57,6 +60,14 @@ def write_atomic(path: Path, data: bytes) -> bool:
             raise archive_error(exc, path) from exc
         raise
     return True
+
+
+def flush_to_disk() -> None:
+    """Make every write so far durable: one flush for a whole sync instead of an fsync per
+    file. (Where the platform has no `sync`, durability is the operating system's.)"""
+    flush = getattr(os, "sync", None)
+    if flush is not None:
+        flush()
 
 
 def move(root: Path, old: str, new: str | None) -> None:

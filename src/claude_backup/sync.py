@@ -292,7 +292,7 @@ class AccountSync:
         chat = await self.client.get_chat(org_uuid, item.uuid)
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         path = chat_path(item.org_path, record.name, item.uuid)
-        # the write and its fsync run in a thread, so other responses are read meanwhile
+        # written from a thread, so a slow disk does not hold up reading other responses
         await asyncio.to_thread(write_atomic, self.root / path, json_bytes(chat))
         self.cache.record(path, os.lstat(self.root / path), record)
         if item.old_path is not None and item.old_path != path:
