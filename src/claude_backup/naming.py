@@ -8,6 +8,7 @@ which also makes case-insensitive collisions impossible.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -29,7 +30,11 @@ def is_uuid(value: object) -> bool:
 
 def clean_title(name: object, max_bytes: int = TITLE_MAX_BYTES) -> str:
     """A readable, safe rendering of `name` for use inside a file name (never empty)."""
-    text = name if isinstance(name, str) else ""
+    return _clean_title(name if isinstance(name, str) else "", max_bytes)
+
+
+@functools.lru_cache(maxsize=8192)  # a sync names each chat's file and folder several times
+def _clean_title(text: str, max_bytes: int) -> str:
     text = unicodedata.normalize("NFC", text)
     # Control (Cc) and format (Cf: zero-width, bidi overrides) characters become spaces.
     text = "".join(
