@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from claude_backup import packing
 from claude_backup.archive import Archive, CommitStep
+from claude_backup.errors import ArchiveError
 from claude_backup.packing import PackWriter, remove_leftovers, tree_delta
 
 AUTHOR = "Test <test@example.com>"
@@ -264,8 +265,51 @@ def test_small_packs_are_merged_with_big_trees_as_deltas(tmp_path: Path) -> None
     git(archive.root, "fsck", "--full", "--strict")
     for commit, listing in expected.items():
         assert git(archive.root, "ls-tree", "-r", commit) == listing
-    commit_files(archive, {"org/chats/after-gc.json": b"{}"})  # and we go on after git gc
+    # and we go on after git gc, merging its pack (which holds deltas of every kind) with ours
+    (gc_pack,) = packs(archive.root)  # (git gc also leaves unreachable objects loose)
+    for sync_no in range(packing.PACKS_BEFORE_MERGING):
+        commit_files(archive, {f"org/chats/after-gc-{sync_no}.json": b"{}"})
+    assert not gc_pack.exists() and len(packs(archive.root)) < packing.PACKS_BEFORE_MERGING
+    assert loose_objects(archive.root) == 0
+    verify_packs(archive.root)
     git(archive.root, "fsck", "--full", "--strict")
+    for commit, listing in expected.items():
+        assert git(archive.root, "ls-tree", "-r", commit) == listing
+
+
+def test_merged_packs_merge_again_in_tiers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(packing, "PACKS_BEFORE_MERGING", 3)
+    archive = Archive.open(tmp_path / "archive")
+    commit_files(archive, {f"chats/chat-{i:04d}.json": chat(i) for i in range(300)})
+    first = packs(archive.root)[0].stat().st_size
+    # the first sync's pack stays out of the first tier, not out of the second
+    monkeypatch.setattr(packing, "MERGE_TIERS_BYTES", (first // 2, first * 10))
+    counts = []
+    for sync_no in range(20):
+        commit_files(archive, {"chats/chat-0001.json": b"version %d" % sync_no})
+        counts.append(len(packs(archive.root)))
+    assert max(counts) < 2 * packing.PACKS_BEFORE_MERGING
+    assert counts.count(1) >= 2  # the second tier merged everything, more than once
+    verify_packs(archive.root)
+    git(archive.root, "fsck", "--full", "--strict")
+    assert git(archive.root, "rev-list", "--count", "HEAD").strip() == "21"
+
+
+def test_a_damaged_pack_is_reported_not_merged(tmp_path: Path) -> None:
+    archive = Archive.open(tmp_path / "archive")
+    commit_files(archive, {"chats/a.json": b"a" * 1000})
+    damaged = packs(archive.root)[0]
+    os.chmod(damaged, 0o644)
+    with open(damaged, "r+b") as handle:  # a byte in the middle of the first object's data
+        handle.seek(20)
+        byte = handle.read(1)
+        handle.seek(20)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    for sync_no in range(packing.PACKS_BEFORE_MERGING - 2):
+        commit_files(archive, {"chats/b.json": b"b %d" % sync_no})
+    with pytest.raises(ArchiveError, match="damaged"):
+        commit_files(archive, {"chats/b.json": b"last"})
+    assert damaged.exists()  # kept for git fsck and the user to see
 
 
 # -- crashes ------------------------------------------------------------------------------------

@@ -29,12 +29,23 @@ from collections.abc import Iterator
 from dulwich.object_format import DEFAULT_OBJECT_FORMAT, ObjectFormat
 from dulwich.object_store import DiskObjectStore
 from dulwich.objects import ObjectID, ShaFile, Tree
-from dulwich.pack import OFS_DELTA, Pack, apply_delta, pack_object_header, write_pack_index
+from dulwich.pack import (
+    OFS_DELTA,
+    REF_DELTA,
+    Pack,
+    apply_delta,
+    pack_object_header,
+    write_pack_index,
+)
+
+from .errors import ArchiveError
 
 PACK_FILE_MODE = 0o444
 TEMP_PREFIX = "tmp_pack_claude-backup_"  # git's own `gc` also removes old tmp_pack_* files
 ORPHAN_AGE_SECONDS = 3600  # a .pack without .idx this old is not one being written right now
-SMALL_PACK_BYTES = 4 * 1024 * 1024  # a sync of a few changes writes a pack of about 1 MB
+# Packs smaller than a tier's size are merged once there are PACKS_BEFORE_MERGING of them: a
+# sync of a few changes writes a pack of about 1 MB, merged ones grow into the next tier.
+MERGE_TIERS_BYTES = (4 << 20, 32 << 20, 256 << 20)
 PACKS_BEFORE_MERGING = 8
 BIG_TREE_BYTES = 4096  # smaller trees are not worth a delta
 DELTA_WINDOW = 4  # each big tree is compared with this many trees of nearby size
@@ -79,6 +90,12 @@ class PackWriter:
         header = pack_object_header(OFS_DELTA, distance, len(delta), self.object_format)
         self._append(sha, bytes(header) + zlib.compress(delta))
 
+    def copy_entry(self, sha: bytes, entry: bytes) -> None:
+        """Append a whole object's entry exactly as another pack stores it (header and
+        compressed data), which saves decompressing and compressing it again."""
+        if sha not in self._entries:
+            self._append(sha, entry)
+
     def _append(self, sha: bytes, entry: bytes) -> None:
         self._file.write(entry)
         self._entries[sha] = (self._offset, len(entry), zlib.crc32(entry))
@@ -89,10 +106,7 @@ class PackWriter:
         offset, length, _ = self._entries[sha]
         self._file.flush()
         entry = os.pread(self._file.fileno(), length, offset)
-        type_num = (entry[0] >> 4) & 7
-        pos = 1
-        while entry[pos - 1] & 0x80:
-            pos += 1
+        type_num, _, pos = entry_header(entry)
         if type_num != OFS_DELTA:
             return type_num, zlib.decompress(entry[pos:])
         distance = entry[pos] & 0x7F
@@ -204,6 +218,15 @@ class StreamingStore:
             writer.abort()
 
 
+def entry_header(entry: bytes) -> tuple[int, int, int]:
+    """(type number, size of the content, length of the header) of a pack entry."""
+    type_num, size, shift, pos = (entry[0] >> 4) & 7, entry[0] & 15, 4, 1
+    while entry[pos - 1] & 0x80:
+        size |= (entry[pos] & 0x7F) << shift
+        shift, pos = shift + 7, pos + 1
+    return type_num, size, pos
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -252,32 +275,30 @@ def pack_loose_objects(store: DiskObjectStore) -> int:
 
 
 def merge_small_packs(store: DiskObjectStore) -> bool:
-    """Merge the small packs into one once there are PACKS_BEFORE_MERGING of them.
+    """Merge small packs into one, at most once per call: the packs under the smallest size
+    of MERGE_TIERS_BYTES that has PACKS_BEFORE_MERGING of them (a pack with a .keep excepted).
 
     Two passes, so memory stays bounded whatever the packs hold: every object but the big
-    trees is copied as it is read; then the big trees, ordered by size so the versions of one
-    folder are neighbours, each stored as a delta of one of the few before it."""
-    small = [
-        pack
-        for pack in store.packs
-        if os.path.getsize(pack.data.path) < SMALL_PACK_BYTES
-        and not os.path.exists(pack._basename + ".keep")
-    ]
-    if len(small) < PACKS_BEFORE_MERGING:
-        return False
+    trees is copied as it is stored; then the big trees, ordered by size so the versions of
+    one folder are neighbours, each stored as a delta of one of the few before it."""
+    store._update_pack_cache()  # forget packs that went away (git gc) before listing them
+    candidates = [p for p in store.packs if not os.path.exists(p._basename + ".keep")]
+    sizes = {p._basename: os.path.getsize(p.data.path) for p in candidates}
+    for limit in MERGE_TIERS_BYTES:
+        small = [p for p in candidates if sizes[p._basename] < limit]
+        if len(small) >= PACKS_BEFORE_MERGING:
+            _merge(store, small)
+            return True
+    return False
+
+
+def _merge(store: DiskObjectStore, packs: list[Pack]) -> None:
     remove_leftovers(store.pack_dir)
     writer = PackWriter(store.pack_dir, store.object_format)
     try:
         big: dict[bytes, tuple[int, Pack]] = {}  # hex sha -> (size, pack holding it)
-        for pack in small:
-            for sha in _shas_in_offset_order(pack):
-                if sha in writer or sha in big:
-                    continue
-                type_num, raw = pack.get_raw(ObjectID(sha))
-                if type_num == Tree.type_num and len(raw) >= BIG_TREE_BYTES:
-                    big[sha] = (len(raw), pack)
-                else:
-                    writer.add(ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha)))
+        for pack in packs:
+            _copy_objects(writer, pack, big)
         order = sorted(big, key=lambda sha: (-big[sha][0], sha))
         trees = ((sha, big[sha][1].get_raw(ObjectID(sha))[1]) for sha in order)
         _write_trees_as_deltas(writer, trees)
@@ -285,14 +306,36 @@ def merge_small_packs(store: DiskObjectStore) -> bool:
         writer.abort()
         raise
     writer.finish()
-    for pack in small:
+    for pack in packs:
         _delete_pack(store, pack)
-    return True
 
 
-def _shas_in_offset_order(pack: Pack) -> list[bytes]:
-    entries = sorted((offset, sha) for sha, offset, _ in pack.index.iterentries())
-    return [sha.hex().encode("ascii") for _, sha in entries]
+def _copy_objects(writer: PackWriter, pack: Pack, big: dict[bytes, tuple[int, Pack]]) -> None:
+    """Copy a pack's objects that `writer` lacks, with ordinary reads (not dulwich's mapping,
+    which would count the whole pack as our memory), except big trees: those are noted in
+    `big` for the second pass. A delta (git's own gc makes them) is stored whole."""
+    path = os.fspath(pack.data.path)
+    entries = sorted((offset, sha, crc) for sha, offset, crc in pack.index.iterentries())
+    ends = [offset for offset, _, _ in entries[1:]] + [os.path.getsize(path) - SHA_BYTES]
+    with open(path, "rb") as handle:
+        for (offset, raw_sha, crc), end in zip(entries, ends, strict=True):
+            sha = raw_sha.hex().encode("ascii")
+            if sha in writer or sha in big:
+                continue
+            entry = os.pread(handle.fileno(), end - offset, offset)
+            if crc is not None and zlib.crc32(entry) != crc:
+                raise ArchiveError(f"object {sha.decode()} of {path} is damaged; see git fsck")
+            type_num, size, _ = entry_header(entry)
+            whole = type_num not in (OFS_DELTA, REF_DELTA)
+            if not whole:
+                type_num, raw = pack.get_raw(ObjectID(sha))
+                size = len(raw)
+            if type_num == Tree.type_num and size >= BIG_TREE_BYTES:
+                big[sha] = (size, pack)
+            elif whole:
+                writer.copy_entry(sha, entry)
+            else:
+                writer.add(ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha)))
 
 
 def _write_trees_as_deltas(writer: PackWriter, trees: Iterator[tuple[bytes, bytes]]) -> None:
