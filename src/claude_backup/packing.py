@@ -12,7 +12,9 @@ where each big tree is a delta of a similar one (`tree_delta`): git's own `gc` d
 Every pack is self-contained (a delta's base is in the same pack), and a pack appears only once
 complete: the data is written under a temporary name, synced, renamed to `pack-<sha>.pack`,
 then its index is renamed into place (readers ignore a pack without an index). An interrupted
-write leaves a temporary file, which `remove_leftovers` deletes on the next write.
+write leaves a temporary file, which `remove_leftovers` deletes on the next write. Packs are
+read with ordinary reads, not dulwich's memory mapping: mapped pages we touch count as our
+memory, and a first sync reads back every chat it wrote (to describe it in the commit).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class PackWriter:
     def copy_entry(self, sha: bytes, entry: bytes) -> None:
         """Append a whole object's entry exactly as another pack stores it (header and
         compressed data), which saves decompressing and compressing it again."""
+        assert entry_header(entry)[0] not in (OFS_DELTA, REF_DELTA), "a delta needs its base"
         if sha not in self._entries:
             self._append(sha, entry)
 
@@ -105,7 +108,10 @@ class PackWriter:
         """(type number, content) of an object this pack holds."""
         offset, length, _ = self._entries[sha]
         self._file.flush()
-        entry = os.pread(self._file.fileno(), length, offset)
+        end = self._file.tell()
+        self._file.seek(offset)
+        entry = self._file.read(length)
+        self._file.seek(end)
         type_num, _, pos = entry_header(entry)
         if type_num != OFS_DELTA:
             return type_num, zlib.decompress(entry[pos:])
@@ -228,7 +234,11 @@ def entry_header(entry: bytes) -> tuple[int, int, int]:
 
 
 def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    """Make the renames durable (where a folder can be opened: not on Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
     finally:
@@ -322,7 +332,8 @@ def _copy_objects(writer: PackWriter, pack: Pack, big: dict[bytes, tuple[int, Pa
             sha = raw_sha.hex().encode("ascii")
             if sha in writer or sha in big:
                 continue
-            entry = os.pread(handle.fileno(), end - offset, offset)
+            handle.seek(offset)
+            entry = handle.read(end - offset)
             if crc is not None and zlib.crc32(entry) != crc:
                 raise ArchiveError(f"object {sha.decode()} of {path} is damaged; see git fsck")
             type_num, size, _ = entry_header(entry)
