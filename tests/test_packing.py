@@ -378,3 +378,11 @@ def test_a_sync_killed_while_packing_leaves_the_previous_commit(tmp_path: Path, 
         stop += 1
     assert len(packs(root)) == 1  # the last run merged them
     assert stop > {"replace": 4, "fsync": 4, "unlink": 2 * packing.PACKS_BEFORE_MERGING}[call]
+
+
+def test_taking_the_lock_removes_a_killed_syncs_temporary_pack(tmp_path: Path) -> None:
+    archive = Archive.open(tmp_path / "archive")
+    leftover = pack_dir(archive.root) / (packing.TEMP_PREFIX + "killed")
+    leftover.write_bytes(b"PACK" + b"\0" * 1000)
+    with archive.lock():
+        assert not leftover.exists()

@@ -32,7 +32,7 @@ from dulwich.repo import Repo
 from .errors import ArchiveError, ArchiveLocked
 from .files import DIR_MODE, archive_error, make_dirs, write_atomic
 from .layout import MARKER, TEMP_PREFIX
-from .packing import StreamingStore, merge_small_packs, pack_loose_objects
+from .packing import StreamingStore, merge_small_packs, pack_loose_objects, remove_leftovers
 from .render import json_bytes
 
 FILE_GIT_MODE = 0o100644
@@ -136,6 +136,7 @@ class Archive:
         except OSError as exc:
             raise archive_error(exc, self.root / ".git") from exc
         try:
+            remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
             yield
         finally:
             lock.release()
