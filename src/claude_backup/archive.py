@@ -1,4 +1,5 @@
-"""The archive: a git repository with a checked-out tree. The only module that imports dulwich.
+"""The archive: a git repository with a checked-out tree. With packing.py (how objects are
+written into packs), the only module of the sync that imports dulwich.
 
 Verbs: `Archive.open` (create or validate), `lock`, `changes` (working tree vs HEAD), `commit`
 (one or more commits, the branch moved once, compare-and-swap), `read_head_file`.
@@ -14,11 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import filelock
 from dulwich.errors import NotGitRepository
-from dulwich.object_store import DiskObjectStore, commit_tree_changes, iter_tree_contents
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.object_store import (
+    BaseObjectStore,
+    DiskObjectStore,
+    commit_tree_changes,
+    iter_tree_contents,
+)
+from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -26,13 +33,13 @@ from .errors import ArchiveError, ArchiveLocked
 from .files import DIR_MODE, archive_error, flush_to_disk, make_dirs, write_atomic
 from .gitindex import IndexFile, IndexStat
 from .layout import MARKER, TEMP_PREFIX
+from .packing import StreamingStore, merge_small_packs, pack_loose_objects, remove_leftovers
 from .render import json_bytes
 
 FILE_GIT_MODE = 0o100644
-LOOSE_OBJECTS_BEFORE_PACKING = 1000
-PACK_BATCH_BYTES = 32 * 1024 * 1024
 COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
 FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
+PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
 HEAD = Ref(b"HEAD")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
 
@@ -59,6 +66,11 @@ class Archive:
         self.root = root
         self.repo = repo
         self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
+        store = repo.object_store
+        if not isinstance(store, DiskObjectStore):
+            raise ArchiveError(f"{root} is not a git repository on disk")
+        store.delta_base_cache_limit = PACK_CACHE_BYTES
+        self.objects = StreamingStore(store)  # new objects, written into one pack per sync
 
     @classmethod
     def open(cls, root: Path) -> Archive:
@@ -128,6 +140,7 @@ class Archive:
         except OSError as exc:
             raise archive_error(exc, self.root / ".git") from exc
         try:
+            remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
             yield
         finally:
             lock.release()
@@ -162,9 +175,7 @@ class Archive:
         }
 
     def read_blob(self, sha: bytes) -> bytes:
-        blob = self.repo[ObjectID(sha)]
-        assert isinstance(blob, Blob)
-        return blob.as_raw_string()
+        return self.objects.read_raw(sha)
 
     def read_head_file(self, path: str) -> bytes | None:
         tree = self._head_tree()
@@ -303,7 +314,7 @@ class Archive:
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
             blob = Blob.from_string(handle.read())
-        self.repo.object_store.add_object(blob)
+        self.objects.add_object(blob)
         return blob.id
 
     # -- writing --------------------------------------------------------------------------------
@@ -312,12 +323,13 @@ class Archive:
         self, steps: Sequence[CommitStep], *, author: str, when: float | None = None
     ) -> bytes:
         """Make the commits in order, then move the branch once (so an interruption leaves HEAD
-        at the previous sync), then bring the index up to date with the working tree."""
+        at the previous sync, and the new objects are packed and on disk before the branch
+        moves), then bring the index up to date with the working tree."""
         old_head = self.head()
         parent = old_head
         tree: ObjectID | Tree = self._head_tree() or Tree()
         if isinstance(tree, Tree):
-            self.repo.object_store.add_object(tree)
+            self.objects.add_object(tree)
         now = int(when if when is not None else time.time())
         for step in steps:
             changes = [
@@ -328,9 +340,12 @@ class Archive:
                 )
                 for path, sha in step.entries
             ]
-            tree = commit_tree_changes(self.repo.object_store, tree, changes)
+            # it only reads objects and adds new ones, which StreamingStore offers
+            objects = cast(BaseObjectStore, self.objects)
+            tree = commit_tree_changes(objects, tree, changes)
             parent = self._make_commit(tree, parent, step.message, author, now)
         assert parent is not None
+        self.objects.flush()
         flush_to_disk()  # the files and objects, before the branch names them
         if not self.repo.refs.set_if_equals(self._head_ref(), old_head, parent):
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
@@ -352,7 +367,7 @@ class Archive:
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
         commit.message = message.encode("utf-8")
-        self.repo.object_store.add_object(commit)
+        self.objects.add_object(commit)
         return commit.id
 
     def _update_index(self, steps: Sequence[CommitStep], old_head: ObjectID | None) -> bool:
@@ -380,43 +395,15 @@ class Archive:
         return index.write(self._index_path())
 
     def _pack_if_needed(self) -> None:
-        store = self.repo.object_store
-        if not isinstance(store, DiskObjectStore):
-            return
-        loose = sum(1 for _ in store._iter_loose_objects())
-        if loose >= LOOSE_OBJECTS_BEFORE_PACKING:
-            self.pack()
+        """Leave no loose object (an archive written by an older version may have some), and
+        merge the small packs of recent syncs once there are enough of them."""
+        self.pack()
+        merge_small_packs(self.objects.store)
 
     def pack(self) -> int:
-        """Move loose objects into packs, a batch of at most PACK_BATCH_BYTES at a time (dulwich's
-        own `pack_loose_objects` holds every loose object in memory at once). Returns how many
-        objects were packed."""
-        store = self.repo.object_store
-        if not isinstance(store, DiskObjectStore):
-            return 0
-        packed = 0
-        batch: list[tuple[ShaFile, None]] = []
-        size = 0
-        for sha in list(store._iter_loose_objects()):
-            obj = store._get_loose_object(sha)
-            if obj is None:
-                continue
-            batch.append((obj, None))
-            size += obj.raw_length()
-            if size >= PACK_BATCH_BYTES:
-                packed += _flush_pack(store, batch)
-                batch, size = [], 0
-        return packed + _flush_pack(store, batch)
-
-
-def _flush_pack(store: DiskObjectStore, batch: list[tuple[ShaFile, None]]) -> int:
-    """Write one pack of `batch`, then drop those loose copies (the pack is complete first)."""
-    if not batch:
-        return 0
-    store.add_objects(batch)
-    for obj, _ in batch:
-        store.delete_loose_object(obj.id)
-    return len(batch)
+        """Move loose objects into a pack, streamed (dulwich's own `pack_loose_objects` holds
+        every loose object in memory at once). Returns how many objects were packed."""
+        return pack_loose_objects(self.objects.store)
 
 
 def _index_file_key(st: os.stat_result) -> list[int]:
