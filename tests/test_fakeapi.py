@@ -567,6 +567,7 @@ def test_max_in_flight_and_latency(world: World) -> None:
         assert 0.3 <= elapsed < 1.2  # concurrent, each delayed
         assert srv.max_in_flight == 5
         assert srv.count("organizations") == 5
+        srv.wait_idle()
         srv.reset_stats()
         assert srv.max_in_flight == 0 and srv.request_log() == []
         httpx.get(f"{srv.base_url}/api/account", cookies={"sessionKey": KEY})

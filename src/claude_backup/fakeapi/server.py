@@ -282,6 +282,16 @@ class FakeClaudeServer:
         with self._stats_lock:
             return sum(1 for r in self._log if r.kind == kind)
 
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Until no request is being handled (a reply reaches the client a moment before its
+        handler counts itself done)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._stats_lock:
+                if self._in_flight_now == 0:
+                    return
+            time.sleep(0.01)
+
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._log.clear()
