@@ -13,12 +13,16 @@ on purpose. Uploads and sandbox files are fetched as by any sync, and counted as
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Results, add_mixed_chats, commits, new_model, serve, sync, workdir
+from common import KEY, Results, add_mixed_chats, commits, new_model, serve, sync, workdir
+
+from claude_backup.fakeapi import FakeClaudeServer
 
 TARGET_RATIO = 1.15
 
@@ -32,6 +36,7 @@ def measure(
     with serve(model, latency) as server:
         run = sync(server, archive, "-c", str(connections), "-d", str(delay))
         in_flight = server.max_in_flight
+        floor = http_floor(server, org.uuid, sorted(org.chats), connections) if not delay else 0
     ideal = run.total_requests * (latency + delay) / connections
     ratio = run.seconds / ideal
     flags = f"-c {connections} -d {delay:g}"
@@ -46,10 +51,36 @@ def measure(
         f"≤ {TARGET_RATIO} x ideal",
         ratio <= TARGET_RATIO,
     )
+    if floor:
+        results.add(
+            f"full_sync_{label}_http_floor_vs_ideal",
+            floor / (len(org.chats) * latency / connections),
+            "x",
+            "informational: bare httpx fetching the same chats with the same connections",
+        )
     results.add(f"full_sync_{label}_max_in_flight", in_flight, "requests", f"= {connections}")
     results.add(f"full_sync_{label}_rss", run.rss_mb, "MB", "informational")
     if commits(archive) < 1:
         raise SystemExit("the full sync made no commit")
+
+
+def http_floor(server: FakeClaudeServer, org: str, chats: list[str], connections: int) -> float:
+    """Seconds a bare httpx client takes to fetch the same chats (bench/http_floor.py)."""
+    env = {**os.environ, "CLAUDE_SESSION_KEY": KEY}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("http_floor.py")),
+            server.base_url,
+            str(connections),
+        ],
+        input="".join(f"{org} {chat}\n" for chat in chats),
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    return float(out.strip())
 
 
 def main(argv: list[str] | None = None) -> Results:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claude_backup.archive import Archive, CommitStep, FileChange
+from claude_backup.errors import ArchiveError
 from claude_backup.gitindex import IndexFile, read_index_stats
 
 AUTHOR = "Test <test@example.com>"
@@ -228,3 +230,21 @@ def test_index_entries_survive_writing_and_reading(entries: dict[bytes, bytes]) 
         index.set(name.decode("utf-8", "surrogateescape"), sha.hex().encode(), 0o100644, None)
     back = IndexFile.parse(index.serialize())
     assert back is not None and back.entries == index.entries
+
+
+def test_a_branch_lock_left_by_a_killed_sync_is_removed_a_fresh_one_reported(
+    archive: Archive,
+) -> None:
+    root = archive.root
+    lock = root / ".git" / "refs" / "heads" / "main.lock"
+    write(root, "acct/org/chats/chat-9.json", '{"n": 99}\n')
+    lock.write_text("")
+    with pytest.raises(ArchiveError, match=r"main\.lock exists"):
+        commit_all(archive)
+    assert git(root, "rev-list", "--count", "HEAD").strip() == "1"
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    with archive.lock():
+        assert not lock.exists()
+        assert paths(commit_all(archive)) == ["acct/org/chats/chat-9.json"]
+    git(root, "fsck", "--full", "--strict")

@@ -19,6 +19,7 @@ from typing import cast
 
 import filelock
 from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
 from dulwich.object_store import (
     BaseObjectStore,
     DiskObjectStore,
@@ -39,6 +40,7 @@ from .render import json_bytes
 FILE_GIT_MODE = 0o100644
 COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
 FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
+STALE_BRANCH_LOCK_SECONDS = 10
 PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
 HEAD = Ref(b"HEAD")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
@@ -141,9 +143,23 @@ class Archive:
             raise archive_error(exc, self.root / ".git") from exc
         try:
             remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
+            self._remove_stale_branch_lock()
             yield
         finally:
             lock.release()
+
+    def _remove_stale_branch_lock(self) -> None:
+        """A sync killed while moving the branch leaves `<branch>.lock` behind, and every later
+        commit would fail on it. git holds that lock for milliseconds and no other sync runs
+        (we hold the archive's lock), so one older than a few seconds is left over."""
+        lock = self._branch_lock_path()
+        with contextlib.suppress(OSError):
+            if time.time() - lock.stat().st_mtime > STALE_BRANCH_LOCK_SECONDS:
+                lock.unlink()
+
+    def _branch_lock_path(self) -> Path:
+        ref = self._head_ref().decode("utf-8", "surrogateescape")
+        return self.root / ".git" / f"{ref}.lock"
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -311,6 +327,11 @@ class Archive:
     def _index_path(self) -> Path:
         return self.root / ".git" / "index"
 
+    def add_blob(self, data: bytes) -> bytes:
+        """Store the content of a file being written, ahead of `changes()` (which then finds
+        it stored and only hashes the file). Safe from worker threads."""
+        return self.objects.add_blob(data)
+
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
             blob = Blob.from_string(handle.read())
@@ -347,7 +368,14 @@ class Archive:
         assert parent is not None
         self.objects.flush()
         flush_to_disk()  # the files and objects, before the branch names them
-        if not self.repo.refs.set_if_equals(self._head_ref(), old_head, parent):
+        try:
+            moved = self.repo.refs.set_if_equals(self._head_ref(), old_head, parent)
+        except FileLocked:
+            raise ArchiveError(
+                f"{self._branch_lock_path()} exists: a git command is changing the branch, or "
+                "was interrupted; if none is running, delete that file and sync again"
+            ) from None
+        if not moved:
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
         if self._update_index(steps, old_head):
             self._stamp_index(parent)

@@ -24,13 +24,14 @@ import hashlib
 import os
 import struct
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 
 from dulwich.object_format import DEFAULT_OBJECT_FORMAT, ObjectFormat
 from dulwich.object_store import DiskObjectStore
-from dulwich.objects import ObjectID, ShaFile, Tree
+from dulwich.objects import Blob, ObjectID, ShaFile, Tree
 from dulwich.pack import (
     OFS_DELTA,
     REF_DELTA,
@@ -81,8 +82,15 @@ class PackWriter:
         if obj.id in self._entries:
             return
         raw = obj.as_raw_string()
-        header = pack_object_header(obj.type_num, None, len(raw), self.object_format)
-        self._append(obj.id, bytes(header) + zlib.compress(raw))
+        self.add_compressed(obj.id, obj.type_num, len(raw), zlib.compress(raw))
+
+    def add_compressed(self, sha: bytes, type_num: int, size: int, compressed: bytes) -> None:
+        """Append a whole object already compressed (by a caller that compressed it without
+        holding up others: see `StreamingStore.add_blob`)."""
+        if sha in self._entries:
+            return
+        header = pack_object_header(type_num, None, size, self.object_format)
+        self._append(sha, bytes(header) + compressed)
 
     def add_delta(self, sha: bytes, base: bytes, delta: bytes) -> None:
         """Append object `sha` as a delta of `base`, which this pack must already hold."""
@@ -188,40 +196,58 @@ class StreamingStore:
     def __init__(self, store: DiskObjectStore) -> None:
         self.store = store
         self._writer: PackWriter | None = None
+        self._lock = threading.Lock()  # `add_blob` is called from worker threads
 
     def __contains__(self, sha: bytes) -> bool:
+        with self._lock:
+            return self._has(sha)
+
+    def _has(self, sha: bytes) -> bool:
         return (self._writer is not None and sha in self._writer) or ObjectID(sha) in self.store
 
     def __getitem__(self, sha: bytes) -> ShaFile:
-        if self._writer is not None and sha in self._writer:
-            return self._writer.get(sha)
-        return self.store[ObjectID(sha)]
+        with self._lock:
+            if self._writer is not None and sha in self._writer:
+                return self._writer.get(sha)
+            return self.store[ObjectID(sha)]
 
     def read_raw(self, sha: bytes) -> bytes:
-        if self._writer is not None and sha in self._writer:
-            return self._writer.get_raw(sha)[1]
-        return self.store[ObjectID(sha)].as_raw_string()
+        with self._lock:
+            if self._writer is not None and sha in self._writer:
+                return self._writer.get_raw(sha)[1]
+            return self.store[ObjectID(sha)].as_raw_string()
 
     def add_object(self, obj: ShaFile) -> None:
         """Add an object unless the store or the pending pack has it already."""
-        if obj.id in self:
-            return
+        with self._lock:
+            if not self._has(obj.id):
+                self._pending().add(obj)
+
+    def add_blob(self, data: bytes) -> bytes:
+        """Add `data` as a blob; returns its sha. Safe from any thread: hashing and compressing
+        (which release the GIL) run outside the lock, so a sync stores each chat as it arrives,
+        in a worker thread, instead of compressing everything at its end."""
+        blob = Blob.from_string(data)
+        sha = blob.id
+        if sha in self:
+            return sha
+        compressed = zlib.compress(blob.as_raw_string())
+        with self._lock:
+            self._pending().add_compressed(sha, Blob.type_num, len(data), compressed)
+        return sha
+
+    def _pending(self) -> PackWriter:
         if self._writer is None:
             remove_leftovers(self.store.pack_dir)
             self._writer = PackWriter(self.store.pack_dir, self.store.object_format)
-        self._writer.add(obj)
+        return self._writer
 
     def flush(self) -> None:
         """Finish the pending pack: from here on its objects are in the store, and durable."""
-        writer, self._writer = self._writer, None
+        with self._lock:
+            writer, self._writer = self._writer, None
         if writer is not None:
             writer.finish()
-
-    def discard(self) -> None:
-        """Drop the pending pack (its objects are referenced by no commit)."""
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.abort()
 
 
 def entry_header(entry: bytes) -> tuple[int, int, int]:

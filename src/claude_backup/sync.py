@@ -179,6 +179,7 @@ class AccountSync:
                 settings=self.settings,
                 reporter=self.reporter,
                 failures=report.failures,
+                add_blob=self.archive.add_blob,
             )
         )
 
@@ -244,25 +245,25 @@ class AccountSync:
         gone: list[Move] = []
 
         async def worker() -> None:
-            while not queue.empty():
-                item = queue.get_nowait()
-                try:
-                    await self._fetch_one(item, report)
-                except Gone:
-                    if item.old_path is not None and item.reason != "restored":
-                        target = (
-                            None
-                            if self.settings.prune_deleted
-                            else chat_path(
-                                item.org_path,
-                                self.stored[item.uuid].record.name,
-                                item.uuid,
-                                deleted=True,
-                            )
-                        )
-                        gone.append(Move(item.uuid, item.old_path, target))
-                except ApiError as exc:
-                    report.failures.append(f"chat {item.uuid}: {exc}")
+            # Each chat is stored while the worker already waits for the next one, so storing
+            # never leaves a connection idle; one chat at most is pending per worker.
+            storing: asyncio.Future[None] | None = None
+            try:
+                while not queue.empty():
+                    item = queue.get_nowait()
+                    chat = await self._fetch_chat(item, report, gone)
+                    if storing is not None:
+                        await storing
+                    storing = None
+                    if chat is not None:
+                        storing = asyncio.ensure_future(self._store_chat(item, chat, report))
+                if storing is not None:
+                    await storing
+            finally:
+                if storing is not None and not storing.done():
+                    storing.cancel()
+                    with contextlib.suppress(BaseException):
+                        await storing
 
         workers = max(1, min(self.settings.politeness.connections, len(plan.fetches)))
         await _gather_or_cancel([worker() for _ in range(workers)])
@@ -286,14 +287,37 @@ class AccountSync:
         self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)")
         return True
 
-    async def _fetch_one(self, item: Fetch, report: AccountReport) -> None:
+    def _save(self, path: str, data: bytes) -> None:
+        write_atomic(self.root / path, data)
+        self.archive.add_blob(data)
+
+    async def _fetch_chat(
+        self, item: Fetch, report: AccountReport, gone: list[Move]
+    ) -> dict[str, Any] | None:
+        """The chat, or None when it failed (reported) or is gone (then it goes to `gone`)."""
         org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
         assert org_uuid is not None
-        chat = await self.client.get_chat(org_uuid, item.uuid)
+        try:
+            return await self.client.get_chat(org_uuid, item.uuid)
+        except Gone:
+            if item.old_path is not None and item.reason != "restored":
+                name = self.stored[item.uuid].record.name
+                target = (
+                    None
+                    if self.settings.prune_deleted
+                    else chat_path(item.org_path, name, item.uuid, deleted=True)
+                )
+                gone.append(Move(item.uuid, item.old_path, target))
+        except ApiError as exc:
+            report.failures.append(f"chat {item.uuid}: {exc}")
+        return None
+
+    async def _store_chat(self, item: Fetch, chat: dict[str, Any], report: AccountReport) -> None:
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         path = chat_path(item.org_path, record.name, item.uuid)
-        # written from a thread, so a slow disk does not hold up reading other responses
-        await asyncio.to_thread(write_atomic, self.root / path, json_bytes(chat))
+        # written and compressed into the pending pack from a thread, so neither a slow disk
+        # nor compression holds up reading other responses, and the commit finds it stored
+        await asyncio.to_thread(self._save, path, json_bytes(chat))
         self.cache.record(path, os.lstat(self.root / path), record)
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ..client import ClaudeClient
+from ..files import write_atomic
 from ..plan import StoredChat
 from ..render import human_size
 
@@ -72,11 +73,20 @@ class ExtrasContext:
     settings: Settings
     reporter: Notes
     failures: list[str]
+    add_blob: Callable[[bytes], object]  # stores a file's content ahead of the commit
     report: ExtrasReport = field(default_factory=ExtrasReport)
 
     @property
     def workers(self) -> int:
         return max(1, self.client.politeness.connections)
+
+    async def save(self, path: Path, data: bytes) -> None:
+        """Write a downloaded file and store its content for the commit, in a thread."""
+        await asyncio.to_thread(self._save, path, data)
+
+    def _save(self, path: Path, data: bytes) -> None:
+        write_atomic(path, data)
+        self.add_blob(data)
 
     async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
         data = await self.client.get_bytes(path, params)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ApiError, Gone
-from ..files import write_atomic
 from .context import ExtrasContext, text_of
 from .paths import SANDBOX, SANDBOX_ROOT, sandbox_relative
 
@@ -103,7 +102,7 @@ async def fetch_sandbox(
             ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
             return None
         else:
-            write_atomic(ctx.root / folder / stored_as, content)
+            await ctx.save(ctx.root / folder / stored_as, content)
             ctx.report.sandbox += 1
         entries[path] = entry
     files = [entries[p] for p in sorted(entries)]

@@ -9,6 +9,7 @@ after the bytes, so it is the mark of a finished download.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Mapping
@@ -116,7 +117,11 @@ async def download(ctx: ExtrasContext, item: Wanted) -> None:
         except ApiError as exc:
             ctx.failures.append(f"file {item.uuid} ({name or 'unnamed'}): {exc}")
             return
-        _store(ctx, item, source, data)
+        # written, hashed and compressed in a thread: the event loop goes on reading
+        await asyncio.to_thread(_store, ctx, item, source, data)
+        ctx.report.files += 1
+        if source == "preview":
+            ctx.report.lossy += 1
         return
     if meta is None or not meta.get("missing"):
         ctx.report.missing += 1
@@ -131,12 +136,11 @@ def _store(ctx: ExtrasContext, item: Wanted, source: str, data: bytes) -> None:
     name = safe_file_name(item.ref.get("file_name"), mime, "file")
     if source == "preview":
         name = name.rsplit(".", 1)[0] + ".preview.webp"
-        ctx.report.lossy += 1
     write_atomic(ctx.root / upload_file(item.org_path, item.uuid, name), data)
+    ctx.add_blob(data)
     record = _describe(item, source, f"{item.uuid}/{name}")
     record.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
     write_atomic(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
-    ctx.report.files += 1
 
 
 def _describe(item: Wanted, source: str | None, stored_as: str | None) -> dict[str, Any]:
