@@ -287,8 +287,8 @@ class Archive:
 
     def _index_is_head(self, head: ObjectID | None) -> bool:
         """Does the git index hold exactly HEAD's files? Known from the stamp written with it."""
-        if head is None:
-            return True
+        if head is None:  # no commit yet: only an index that is not there holds nothing
+            return not self._index_path().exists()
         try:
             stamp = json.loads(self._stamp_path().read_bytes())
             st = os.stat(self._index_path())
