@@ -5,6 +5,7 @@ after a commit `git status` is clean."""
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import time
 from pathlib import Path
@@ -248,3 +249,75 @@ def test_a_branch_lock_left_by_a_killed_sync_is_removed_a_fresh_one_reported(
         assert not lock.exists()
         assert paths(commit_all(archive)) == ["acct/org/chats/chat-9.json"]
     git(root, "fsck", "--full", "--strict")
+
+
+def files_differing_from_head(root: Path) -> set[str]:
+    """The oracle: every path whose content differs from HEAD, by hashing every file with git."""
+    head = {}
+    for line in git(root, "ls-tree", "-r", "-z", "HEAD").split("\0"):
+        if line:
+            meta, path = line.split("\t", 1)
+            head[path] = meta.split()[2]
+    tree = {
+        str(p.relative_to(root)): p
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+    differing = set(head) ^ set(tree)
+    both = sorted(set(head) & set(tree))
+    if both:
+        out = subprocess.run(
+            ["git", "-C", str(root), "hash-object", "--no-filters", "--stdin-paths"],
+            input="\n".join(both),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        differing |= {path for path, sha in zip(both, out, strict=True) if head[path] != sha}
+    return differing
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_changes_agree_with_git_through_random_edits(archive: Archive, seed: int) -> None:
+    """Random edits of every kind (replaced, edited in place with the same size, removed,
+    renamed, new nested folders, rewritten with the same bytes), commits, index rewrites by
+    git itself and stale indexes: `changes()` always names exactly the files whose content
+    differs from HEAD, and after a commit git sees a clean tree."""
+    rng = random.Random(seed)
+    root = archive.root
+    old_index = (root / ".git" / "index").read_bytes()
+    for step in range(60):
+        files = sorted(
+            str(p.relative_to(root))
+            for p in root.rglob("*.json")
+            if ".git" not in p.relative_to(root).parts and not p.name.startswith(".")
+        )
+        actions = ["replace", "in_place", "remove", "rename", "new", "same", "git", "stale"]
+        action = rng.choice(actions)
+        target = root / rng.choice(files)
+        if action == "replace":
+            write(root, str(target.relative_to(root)), f'{{"step": {step}}}\n')
+        elif action == "in_place":
+            data = bytearray(target.read_bytes())
+            data[0:1] = b"[" if data[:1] != b"[" else b"{"
+            with open(target, "r+b") as handle:
+                handle.write(data)
+        elif action == "remove" and len(files) > 5:
+            target.unlink()
+        elif action == "rename":
+            target.rename(target.with_name(f"renamed-{step}.json"))
+        elif action == "new":
+            depth = "/".join(f"d{rng.randrange(3)}" for _ in range(rng.randrange(1, 4)))
+            write(root, f"acct/org/{depth}/new-{step}.json", f"[{step}]\n")
+        elif action == "same":
+            write(root, str(target.relative_to(root)), target.read_text())
+        elif action == "git":
+            git(root, "status", "--porcelain")  # git refreshes and rewrites the index
+        elif action == "stale":  # the index of an older commit, as a run killed after its commit
+            (root / ".git" / "index").write_bytes(old_index)
+        expected = files_differing_from_head(root)
+        assert set(paths(archive.changes())) == expected, (step, action)
+        if rng.random() < 0.3:
+            old_index = (root / ".git" / "index").read_bytes()
+            commit_all(archive)
+            assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
