@@ -29,7 +29,7 @@ from .errors import (
     Gone,
     UnexpectedResponse,
 )
-from .extras import ExtrasContext, ExtrasReport, sync_extras
+from .extras import Extras, ExtrasContext, ExtrasReport, LocalPass
 from .files import archive_error, move, write_atomic
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
@@ -165,23 +165,29 @@ class AccountSync:
         self.reporter.planned(len(plan.fetches), plan.unchanged)
         report.unchanged = plan.unchanged
         report.failures.extend(f"chat {u!r} has no valid uuid" for u in plan.invalid)
-        gone = await self._fetch_all(plan, report)
-        for item in [*plan.moves, *gone]:
-            move(self.root, item.old_path, item.new_path)
-        report.extras = await sync_extras(
+        extras = Extras(
             ExtrasContext(
                 root=self.root,
                 client=self.client,
                 account_uuid=account_uuid,
                 account_path=account_path,
                 orgs=orgs,
-                chats=scan_account(self.root, account_uuid, self.cache).chats,
                 settings=self.settings,
                 reporter=self.reporter,
                 failures=report.failures,
                 add_blob=self.archive.add_blob,
             )
         )
+        extras.start()
+        try:
+            gone = await self._fetch_all(plan, report, extras.local)
+            for item in [*plan.moves, *gone]:
+                move(self.root, item.old_path, item.new_path)
+            touched = state.strays or plan.fetches or plan.renames or plan.moves or gone
+            stored = scan_account(self.root, account_uuid, self.cache) if touched else state
+            report.extras = await extras.finish(stored.chats)
+        finally:
+            await extras.close()
 
         report.requests, report.retries = self.client.requests, self.client.retries
         self._commit(account, account_uuid, report)
@@ -238,7 +244,9 @@ class AccountSync:
         results = await _gather_or_cancel([one(org) for org in orgs])
         return [r for r in results if r is not None]
 
-    async def _fetch_all(self, plan: SyncPlan, report: AccountReport) -> list[Move]:
+    async def _fetch_all(
+        self, plan: SyncPlan, report: AccountReport, local: LocalPass
+    ) -> list[Move]:
         queue: asyncio.Queue[Fetch] = asyncio.Queue()
         for item in plan.fetches:
             queue.put_nowait(item)
@@ -256,7 +264,7 @@ class AccountSync:
                         await storing
                     storing = None
                     if chat is not None:
-                        storing = asyncio.ensure_future(self._store_chat(item, chat, report))
+                        storing = asyncio.ensure_future(self._store_chat(item, chat, report, local))
                 if storing is not None:
                     await storing
             finally:
@@ -312,7 +320,10 @@ class AccountSync:
             report.failures.append(f"chat {item.uuid}: {exc}")
         return None
 
-    async def _store_chat(self, item: Fetch, chat: dict[str, Any], report: AccountReport) -> None:
+    async def _store_chat(
+        self, item: Fetch, chat: dict[str, Any], report: AccountReport, local: LocalPass
+    ) -> None:
+        """Write the chat (and store it for the commit), then do its local extras."""
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         path = chat_path(item.org_path, record.name, item.uuid)
         # written and compressed into the pending pack from a thread, so neither a slow disk
@@ -323,6 +334,9 @@ class AccountSync:
             move(self.root, item.old_path, None)
         report.fetched += 1
         self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
+        org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
+        assert org_uuid is not None
+        local.chat(item.uuid, StoredChat(record, path, org_uuid, False), chat)
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
         try:

@@ -86,52 +86,73 @@ def _record(chat: StoredChat, uuid: str) -> dict[str, Any]:
     return {"uuid": uuid, "name": rec.name, "updated_at": rec.updated_at, "leaf": rec.leaf}
 
 
-def prepare(ctx: ExtrasContext, cache: DoneCache) -> list[ChatWork]:
-    """The local pass: tidy folders, rebuild artifacts of changed chats, collect their uploads."""
-    folders: dict[str, dict[str, str]] = {}
-    for chat in ctx.chats.values():
-        org_path = org_path_of_chat(chat.path)
-        if org_path not in folders:
-            folders[org_path] = find_folders(ctx.root / org_path / CHAT_FILES)
-    for org_path, found in folders.items():
-        for uuid, name in found.items():
-            if uuid not in ctx.chats:  # pruned: its folder goes too (history keeps it)
-                remove_folder(ctx.root, f"{org_path}/{CHAT_FILES}/{name}")
-    work: list[ChatWork] = []
-    for uuid, chat in sorted(ctx.chats.items()):
+class LocalPass:
+    """The local pass over changed chats: place their folders, rebuild their artifacts, collect
+    their uploads. The sync hands over each chat as it stores it (`chat`), so this work overlaps
+    the requests for the next chats instead of leaving the connections idle after them;
+    `complete` then does the chats not handed over (left by an interrupted run, say) and removes the
+    folders of chats no longer stored."""
+
+    def __init__(self, root: Path, account_uuid: str, files: bool) -> None:
+        self.root = root
+        self.files = files
+        self.cache = DoneCache.load(root, account_uuid)
+        self.artifacts = 0  # artifact files written
+        self._folders: dict[str, dict[str, str]] = {}  # org path -> chat uuid -> folder name
+        self._work: dict[str, ChatWork] = {}
+
+    def chat(self, uuid: str, chat: StoredChat, data: Any = None) -> None:
+        """Do one chat, unless it is done already (`data`: its JSON if at hand)."""
         record = _record(chat, uuid)
         key = [record["name"], record["updated_at"], record["leaf"]]
-        if cache.done(uuid, key, ctx.settings.files):
-            continue
+        if uuid in self._work or self.cache.done(uuid, key, self.files):
+            return
         org_path = org_path_of_chat(chat.path)
         folder = chat_folder(org_path, chat.record.name, uuid)
-        old = folders.get(org_path, {}).get(uuid)
-        place_folder(ctx.root, f"{org_path}/{CHAT_FILES}/{old}" if old else None, folder)
-        data = read_json(ctx.root / chat.path)
+        found = self._found(org_path)
+        old = found.get(uuid)
+        place_folder(self.root, f"{org_path}/{CHAT_FILES}/{old}" if old else None, folder)
+        found[uuid] = folder.rsplit("/", 1)[-1]
+        if data is None:
+            data = read_json(self.root / chat.path)
         if not isinstance(data, dict):
-            continue  # unreadable: the sync fetches it again
+            return  # unreadable: the sync fetches it again
         artifacts = reconstruct(data)
-        ctx.report.artifacts += _write_artifacts(ctx.root, folder, artifacts)
-        index = read_json(ctx.root / folder / CHAT_INDEX)
+        self.artifacts += _write_artifacts(self.root, folder, artifacts)
+        index = read_json(self.root / folder / CHAT_INDEX)
         sandbox_done = (index or {}).get("sandbox", {}) if isinstance(index, dict) else {}
         needs_sandbox = (
-            ctx.settings.files
+            self.files
             and uses_sandbox(data)
             and (not isinstance(sandbox_done, dict) or sandbox_done.get("fetched_for") != record)
         )
-        work.append(
-            ChatWork(
-                chat,
-                org_path,
-                folder,
-                record,
-                file_refs(data),
-                needs_sandbox,
-                index if isinstance(index, dict) else None,
-                bool(artifacts),
-            )
+        self._work[uuid] = ChatWork(
+            chat,
+            org_path,
+            folder,
+            record,
+            file_refs(data),
+            needs_sandbox,
+            index if isinstance(index, dict) else None,
+            bool(artifacts),
         )
-    return work
+
+    def complete(self, chats: Mapping[str, StoredChat]) -> list[ChatWork]:
+        """The chats not handed over, and the folders of chats gone; then all the work."""
+        for chat in chats.values():
+            self._found(org_path_of_chat(chat.path))
+        for org_path, found in self._folders.items():
+            for uuid, name in sorted(found.items()):
+                if uuid not in chats:  # pruned: its folder goes too (history keeps it)
+                    remove_folder(self.root, f"{org_path}/{CHAT_FILES}/{name}")
+        for uuid, chat in sorted(chats.items()):
+            self.chat(uuid, chat)
+        return [self._work[uuid] for uuid in sorted(self._work) if uuid in chats]
+
+    def _found(self, org_path: str) -> dict[str, str]:
+        if org_path not in self._folders:
+            self._folders[org_path] = find_folders(self.root / org_path / CHAT_FILES)
+        return self._folders[org_path]
 
 
 def _write_artifacts(root: Path, folder: str, files: Mapping[str, bytes]) -> int:

@@ -62,23 +62,25 @@ class ExtrasReport:
 @dataclass
 class ExtrasContext:
     """Everything one account's extras need. `chats`: the account's stored chats, scanned
-    after this sync's chat moves (so paths are current)."""
+    after this sync's chat moves (so paths are current), known once the chats are stored."""
 
     root: Path
     client: ClaudeClient
     account_uuid: str
     account_path: str
     orgs: Sequence[Mapping[str, Any]]
-    chats: Mapping[str, StoredChat]
     settings: Settings
     reporter: Notes
     failures: list[str]
     add_blob: Callable[[bytes], object]  # stores a file's content ahead of the commit
+    chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
     report: ExtrasReport = field(default_factory=ExtrasReport)
 
     @property
     def workers(self) -> int:
-        return max(1, self.client.politeness.connections)
+        """Twice the connections: while one worker writes what it downloaded, another's request
+        takes its connection (the client never has more than `connections` in flight)."""
+        return 2 * max(1, self.client.politeness.connections)
 
     async def save(self, path: Path, data: bytes) -> None:
         """Write a downloaded file and store its content for the commit, in a thread."""
