@@ -1,10 +1,10 @@
 """Benchmark 3: a sync after a few changes on claude.ai, on the 10,000-chat archive.
 
-10 chats get new messages, 2 are renamed, 1 is deleted. Targets: requests = the no-change
-requests + 10 fetches; wall time ≤ 1.5x the no-change sync; the commit(s) touch only the
-files of those 13 chats.
+10 chats get new messages, 2 are renamed, 1 is deleted, in each of 3 rounds. Targets:
+requests = the no-change requests + 10 fetches; wall time (median of the rounds) ≤ 1.5x the
+no-change sync (median of 3); the commit(s) touch only the files of those 13 chats.
 
-    python bench/bench_small_change.py [--chats 10000]
+    python bench/bench_small_change.py [--chats 10000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -50,32 +50,38 @@ def chat_of(path: str, uuids: set[str]) -> str | None:
     return None
 
 
-def measure(results: Results, chats: int, no_change_wall: float) -> None:
+def measure(results: Results, chats: int, no_change_wall: float, rounds: int) -> None:
+    """`rounds` rounds of small changes, each on other chats; wall time is their median (one
+    sync of 2-3 s moves by a few tenths on a shared machine)."""
     corpus = ten_thousand(chats)
-    before = git(corpus.archive, "rev-parse", "HEAD").strip()
-    picked = change_some(corpus, 0)
-    run = sync(corpus.server, corpus.archive, *CORPUS)
-    fetches = run.requests.get("detail", 0)
+    walls, totals, fetches = [], [], []
+    extra: list[str] = []
+    missed = 0
+    for round_no in range(rounds):
+        before = git(corpus.archive, "rev-parse", "HEAD").strip()
+        picked = change_some(corpus, 100 + round_no)  # rounds other than bench_repo_size's
+        run = sync(corpus.server, corpus.archive, *CORPUS)
+        walls.append(run.seconds)
+        totals.append(run.total_requests)
+        fetches.append(run.requests.get("detail", 0))
+        touched = touched_paths(corpus.archive, before)
+        extra += sorted(p.rsplit("/", 1)[-1] for p in touched if chat_of(p, picked) is None)
+        missed += len(picked - {chat_of(path, picked) for path in touched})
     expected = 2 + UPDATED
     results.add(
         "small_change_requests",
-        run.total_requests,
+        max(totals),
         "requests",
-        f"= {expected} (2 + {UPDATED} fetches)",
-        run.total_requests == expected,
+        f"= {expected} (2 + {UPDATED} fetches), most of {rounds} rounds",
+        max(totals) == expected,
     )
     results.add(
-        "small_change_fetches",
-        fetches,
-        "requests",
-        f"{UPDATED} updated + {RENAMED} renamed chats",
-        None,
+        "small_change_fetches", max(fetches), "requests", f"{UPDATED} updated, {RENAMED} renamed"
     )
-    ratio = run.seconds / no_change_wall
-    results.add("small_change_wall", run.seconds, "s", "informational")
+    wall = median(walls)
+    ratio = wall / no_change_wall
+    results.add("small_change_wall", wall, "s", f"median of {rounds} rounds")
     results.add("small_change_vs_no_change", ratio, "x", "≤ 1.5 x no-change sync", ratio <= 1.5)
-    touched = touched_paths(corpus.archive, before)
-    extra = sorted(path.rsplit("/", 1)[-1] for path in touched if chat_of(path, picked) is None)
     results.add(
         "small_change_files_outside_changes",
         len(extra),
@@ -83,19 +89,19 @@ def measure(results: Results, chats: int, no_change_wall: float) -> None:
         f"= 0; seen: {', '.join(extra[:5]) or 'none'}",
         not extra,
     )
-    missed = len(picked - {chat_of(path, picked) for path in touched})
     results.add("small_change_changes_not_committed", missed, "chats", "= 0", missed == 0)
 
 
 def main(argv: list[str] | None = None) -> Results:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chats", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     results = Results("small_change")
     corpus = ten_thousand(args.chats)
     no_change = median([sync(corpus.server, corpus.archive, *CORPUS).seconds for _ in range(3)])
     results.add("small_change_baseline_no_change_wall", no_change, "s", "informational")
-    measure(results, args.chats, no_change)
+    measure(results, args.chats, no_change, args.rounds)
     results.emit()
     return results
 

@@ -34,6 +34,8 @@ class StateCache:
     path: Path
     entries: dict[str, tuple[list[int], ChatRecord]] = field(default_factory=dict)
     dirty: bool = False  # only a changed cache is written back
+    # account folder -> the chat files its latest scan found (and those written since)
+    live: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> StateCache:
@@ -49,6 +51,7 @@ class StateCache:
         return cache
 
     def record(self, rel: str, st: os.stat_result, record: ChatRecord) -> None:
+        self.live.setdefault(rel.split("/", 1)[0], set()).add(rel)
         entry = (_stat_key(st), record)
         if self.entries.get(rel) != entry:
             self.entries[rel] = entry
@@ -64,18 +67,16 @@ class StateCache:
         hit = self.entries.get(rel)
         return hit[1] if hit is not None and hit[0] == _stat_key(st) else None
 
-    def save(self, live: set[str] | None = None) -> None:
-        """Write the entries of files that still exist (the paths in `live`, or else checked one
-        by one, which costs a stat per chat rather than a walk of the whole archive), if any
-        entry changed since loading (entries of files removed by hand may linger until then:
-        they match no file)."""
+    def save(self) -> None:
+        """Write the entries of files that still exist, if any entry changed since loading. A
+        file exists if the latest scan of its account found it (or it was written since);
+        entries of accounts not scanned in this run are kept as they are."""
         if not self.dirty:
             return
-        root = self.path.parent.parent.parent  # <archive>/.git/claude-backup/chats.json
         files = {
             rel: [key, [rec.uuid, rec.name, rec.updated_at, rec.leaf]]
             for rel, (key, rec) in self.entries.items()
-            if (rel in live if live is not None else os.path.lexists(root / rel))
+            if rel in self.live.get(rel.split("/", 1)[0], (rel,))
         }
         data = json.dumps({"version": CACHE_VERSION, "files": files}, separators=(",", ":"))
         with contextlib.suppress(Exception):  # only a cache: never fail a sync over it
@@ -94,6 +95,7 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
     for account_dir in _subdirs(root):
         if uuid_of(account_dir.name) != account_uuid:
             continue
+        live = cache.live[account_dir.name] = set()
         for org_dir in _subdirs(account_dir):
             org_uuid = uuid_of(org_dir.name)
             if org_uuid is None:
@@ -107,6 +109,7 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
                     if chat_uuid is None:
                         continue
                     rel = f"{account_dir.name}/{org_dir.name}/{kind}/{entry.name}"
+                    live.add(rel)
                     record = _read_record(entry, rel, chat_uuid, cache)
                     chat = StoredChat(record, rel, org_uuid, kind == DELETED)
                     found.setdefault(chat_uuid, []).append(chat)

@@ -32,7 +32,7 @@ from .errors import (
 from .extras import Extras, ExtrasContext, ExtrasReport, LocalPass
 from .files import archive_error, move, write_atomic
 from .keys import SessionKey
-from .layout import ACCOUNT_FILE, ORG_FILE, account_dir, chat_path, org_dir, org_folder
+from .layout import ACCOUNT_FILE, DELETED, ORG_FILE, account_dir, chat_path, org_dir, org_folder
 from .naming import is_uuid, uuid_of
 from .plan import ChatRecord, Fetch, Move, OrgListing, Rename, StoredChat, SyncPlan, plan_sync
 from .render import json_bytes
@@ -135,6 +135,7 @@ class AccountSync:
         self.settings = settings
         self.reporter = reporter
         self.stored: dict[str, StoredChat] = {}
+        self.written: dict[str, StoredChat] = {}  # chats written by this sync, where they are
 
     async def run(self) -> AccountReport:
         account = await self.client.account()
@@ -183,15 +184,27 @@ class AccountSync:
             gone = await self._fetch_all(plan, report, extras.local)
             for item in [*plan.moves, *gone]:
                 move(self.root, item.old_path, item.new_path)
-            touched = state.strays or plan.fetches or plan.renames or plan.moves or gone
-            stored = scan_account(self.root, account_uuid, self.cache) if touched else state
-            report.extras = await extras.finish(stored.chats)
+            report.extras = await extras.finish(self._stored_now(state.chats, [*plan.moves, *gone]))
         finally:
             await extras.close()
 
         report.requests, report.retries = self.client.requests, self.client.retries
         self._commit(account, account_uuid, report)
         return report
+
+    def _stored_now(
+        self, before: dict[str, StoredChat], moves: list[Move]
+    ) -> dict[str, StoredChat]:
+        """The account's stored chats after this sync's writes and moves (what scanning the
+        folders again would find, without a second scan of every chat file)."""
+        chats = dict(before)
+        for item in moves:
+            chat = chats.pop(item.uuid, None)
+            if chat is not None and item.new_path is not None:
+                deleted = item.new_path.split("/")[-2] == DELETED
+                chats[item.uuid] = StoredChat(chat.record, item.new_path, chat.org_uuid, deleted)
+        chats.update(self.written)
+        return chats
 
     def _chat_orgs(self, account: dict[str, Any]) -> list[dict[str, Any]]:
         orgs: list[dict[str, Any]] = []
@@ -292,6 +305,8 @@ class AccountSync:
         self.cache.record(item.new_path, os.lstat(self.root / item.new_path), record)
         if item.old_path != item.new_path:
             move(self.root, item.old_path, None)
+        org_uuid = self.stored[item.uuid].org_uuid
+        self.written[item.uuid] = StoredChat(record, item.new_path, org_uuid, False)
         self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)")
         return True
 
@@ -336,7 +351,8 @@ class AccountSync:
         self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
         org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
         assert org_uuid is not None
-        local.chat(item.uuid, StoredChat(record, path, org_uuid, False), chat)
+        stored = self.written[item.uuid] = StoredChat(record, path, org_uuid, False)
+        local.chat(item.uuid, stored, chat)
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
         try:
