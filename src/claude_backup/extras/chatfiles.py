@@ -90,8 +90,8 @@ class LocalPass:
     """The local pass over changed chats: place their folders, rebuild their artifacts, collect
     their uploads. The sync hands over each chat as it stores it (`chat`), so this work overlaps
     the requests for the next chats instead of leaving the connections idle after them;
-    `complete` then does the chats not handed over (left by an interrupted run, say) and removes the
-    folders of chats no longer stored."""
+    `complete` then does the chats not handed over (left by an interrupted run, say) and
+    removes the folders of chats no longer stored."""
 
     def __init__(self, root: Path, account_uuid: str, files: bool) -> None:
         self.root = root
