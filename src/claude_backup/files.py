@@ -1,4 +1,5 @@
-"""Crash-safe file writes inside the archive: temp file, fsync, rename; private permissions."""
+"""Crash-safe file writes inside the archive: temp file, rename, one flush before a commit;
+private permissions."""
 
 from __future__ import annotations
 
