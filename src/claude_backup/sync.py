@@ -181,10 +181,10 @@ class AccountSync:
         )
         extras.start()
         try:
-            gone = await self._fetch_all(plan, report, extras.local)
-            for item in [*plan.moves, *gone]:
+            moves = [*plan.moves, *await self._fetch_all(plan, report, extras.local)]
+            for item in moves:
                 move(self.root, item.old_path, item.new_path)
-            report.extras = await extras.finish(self._stored_now(state.chats, [*plan.moves, *gone]))
+            report.extras = await extras.finish(self._stored_now(state.chats, moves))
         finally:
             await extras.close()
 
