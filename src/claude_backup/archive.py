@@ -10,22 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import filelock
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.object_store import (
-    BaseObjectStore,
-    DiskObjectStore,
-    commit_tree_changes,
-    iter_tree_contents,
-)
+from dulwich.object_store import DiskObjectStore, iter_tree_contents
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -68,6 +63,8 @@ class Archive:
         self.root = root
         self.repo = repo
         self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
+        self._changed_stats: dict[str, os.stat_result] = {}  # by changes(): for the index
+        self._written: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # by write_file
         store = repo.object_store
         if not isinstance(store, DiskObjectStore):
             raise ArchiveError(f"{root} is not a git repository on disk")
@@ -234,6 +231,7 @@ class Archive:
         interrupted writes are deleted on the way.
         """
         head_commit = self.head()
+        self._changed_stats = {}
         trusted = self._index_is_head(head_commit)
         index = IndexFile.read(self._index_path()) if trusted else None
         if index is None:  # the slow way; the index is rebuilt below
@@ -253,9 +251,14 @@ class Archive:
             old = head.get(rel)
             if old is not None and _unchanged(stats.get(rel), old, st, racy_after):
                 continue
-            new = self._store_blob(str(self.root / rel))
+            written = self._written.get(rel)
+            if written is not None and written[1] == _stat_key(st):
+                new = written[0]  # stored by `write_file` and not touched since
+            else:
+                new = self._store_blob(str(self.root / rel))
             if new != old:
                 changes.append(FileChange(rel, old, new))
+                self._changed_stats[rel] = st
             elif old is not None and not trusted:
                 index.set(rel, old, FILE_GIT_MODE, st)
         changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
@@ -327,10 +330,21 @@ class Archive:
     def _index_path(self) -> Path:
         return self.root / ".git" / "index"
 
-    def add_blob(self, data: bytes) -> bytes:
-        """Store the content of a file being written, ahead of `changes()` (which then finds
-        it stored and only hashes the file). Safe from worker threads."""
-        return self.objects.add_blob(data)
+    def write_file(self, path: Path, data: bytes) -> bool:
+        """Write a file of the working tree (atomically: `write_atomic`) and store its content
+        ahead of the commit; `changes()` then takes the file's blob from here instead of
+        reading and hashing it again, as long as the file's stat is still the one written.
+        Returns whether it wrote (False: the file already held `data`). Safe from threads."""
+        if not write_atomic(path, data):
+            return False
+        sha = self.objects.add_blob(data)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return True  # gone again already: `changes()` sees what is there
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        self._written[rel] = (sha, _stat_key(st))
+        return True
 
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
@@ -348,22 +362,15 @@ class Archive:
         moves), then bring the index up to date with the working tree."""
         old_head = self.head()
         parent = old_head
-        tree: ObjectID | Tree = self._head_tree() or Tree()
-        if isinstance(tree, Tree):
-            self.objects.add_object(tree)
+        tree = self._head_tree()
         now = int(when if when is not None else time.time())
         for step in steps:
-            changes = [
-                (
-                    path.encode("utf-8"),
-                    FILE_GIT_MODE if sha else None,
-                    ObjectID(sha) if sha else None,
-                )
-                for path, sha in step.entries
-            ]
-            # it only reads objects and adds new ones, which StreamingStore offers
-            objects = cast(BaseObjectStore, self.objects)
-            tree = commit_tree_changes(objects, tree, changes)
+            changes = [(path.encode("utf-8"), sha) for path, sha in step.entries]
+            tree = self._apply(tree, changes)
+            if tree is None:  # nothing left: the empty tree
+                empty = Tree()
+                self.objects.add_object(empty)
+                tree = empty.id
             parent = self._make_commit(tree, parent, step.message, author, now)
         assert parent is not None
         self.objects.flush()
@@ -382,6 +389,38 @@ class Archive:
         flush_to_disk()  # the branch and the index
         self._pack_if_needed()
         return parent
+
+    def _apply(
+        self, tree_id: ObjectID | None, changes: Sequence[tuple[bytes, bytes | None]]
+    ) -> ObjectID | None:
+        """The tree `tree_id` (None: empty) with `changes` made (path -> blob, None removes);
+        None if it ends up empty. New trees are stored; unchanged subtrees are not read."""
+        tree = Tree()
+        if tree_id is not None:
+            found = self.objects[tree_id]
+            assert isinstance(found, Tree)
+            tree = found
+        nested: dict[bytes, list[tuple[bytes, bytes | None]]] = {}
+        for path, sha in changes:
+            name, slash, rest = path.partition(b"/")
+            if slash:
+                nested.setdefault(name, []).append((rest, sha))
+            elif sha is not None:
+                tree[name] = (FILE_GIT_MODE, ObjectID(sha))
+            elif name in tree:
+                del tree[name]
+        for name, inner in nested.items():
+            old = tree[name] if name in tree else None  # noqa: SIM401 (Tree has no get)
+            sub = old[1] if old is not None and stat.S_ISDIR(old[0]) else None
+            new = self._apply(sub, inner)
+            if new is not None:
+                tree[name] = (stat.S_IFDIR, new)
+            elif name in tree:
+                del tree[name]
+        if not len(tree):
+            return None
+        self.objects.add_object(tree)
+        return tree.id
 
     def _make_commit(
         self, tree: ObjectID, parent: ObjectID | None, message: str, author: str, now: int
@@ -411,15 +450,14 @@ class Archive:
         for step in steps:
             final.update(step.entries)
         for path, sha in final.items():
-            try:
-                st = os.lstat(self.root / path) if sha is not None else None
-            except FileNotFoundError:
-                st = None
             if sha is None:
                 index.remove(path)
             else:
-                index.set(path, sha, FILE_GIT_MODE, st)
+                # the stat the file had when it was hashed: if it changed since, the next sync
+                # sees a different stat and hashes it again
+                index.set(path, sha, FILE_GIT_MODE, self._changed_stats.get(path))
         self._loaded_index = None
+        self._changed_stats = {}
         return index.write(self._index_path())
 
     def _pack_if_needed(self) -> None:
@@ -432,6 +470,10 @@ class Archive:
         """Move loose objects into a pack, streamed (dulwich's own `pack_loose_objects` holds
         every loose object in memory at once). Returns how many objects were packed."""
         return pack_loose_objects(self.objects.store)
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _index_file_key(st: os.stat_result) -> list[int]:

@@ -29,8 +29,8 @@ from .errors import (
     Gone,
     UnexpectedResponse,
 )
-from .extras import Extras, ExtrasContext, ExtrasReport, LocalPass
-from .files import archive_error, move, write_atomic
+from .extras import ChatWork, Extras, ExtrasContext, ExtrasReport
+from .files import archive_error, move
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, DELETED, ORG_FILE, account_dir, chat_path, org_dir, org_folder
 from .naming import is_uuid, uuid_of
@@ -150,10 +150,11 @@ class AccountSync:
         orgs = self._chat_orgs(account)
         for org in orgs:
             self._rename_folder(self.root / account_path, str(org["uuid"]), org_folder(org))
-        write_atomic(self.root / account_path / ACCOUNT_FILE, json_bytes(account))
+        self.archive.write_file(self.root / account_path / ACCOUNT_FILE, json_bytes(account))
         listings = await self._list(account_path, orgs, report)
         for org in orgs:
-            write_atomic(self.root / org_dir(account_path, org) / ORG_FILE, json_bytes(org))
+            path = self.root / org_dir(account_path, org) / ORG_FILE
+            self.archive.write_file(path, json_bytes(org))
 
         state = scan_account(self.root, account_uuid, self.cache)
         self.stored = state.chats
@@ -176,12 +177,12 @@ class AccountSync:
                 settings=self.settings,
                 reporter=self.reporter,
                 failures=report.failures,
-                add_blob=self.archive.add_blob,
+                write=self.archive.write_file,
             )
         )
         extras.start()
         try:
-            moves = [*plan.moves, *await self._fetch_all(plan, report, extras.local)]
+            moves = [*plan.moves, *await self._fetch_all(plan, report, extras)]
             for item in moves:
                 move(self.root, item.old_path, item.new_path)
             report.extras = await extras.finish(self._stored_now(state.chats, moves))
@@ -257,9 +258,7 @@ class AccountSync:
         results = await _gather_or_cancel([one(org) for org in orgs])
         return [r for r in results if r is not None]
 
-    async def _fetch_all(
-        self, plan: SyncPlan, report: AccountReport, local: LocalPass
-    ) -> list[Move]:
+    async def _fetch_all(self, plan: SyncPlan, report: AccountReport, extras: Extras) -> list[Move]:
         queue: asyncio.Queue[Fetch] = asyncio.Queue()
         for item in plan.fetches:
             queue.put_nowait(item)
@@ -277,7 +276,9 @@ class AccountSync:
                         await storing
                     storing = None
                     if chat is not None:
-                        storing = asyncio.ensure_future(self._store_chat(item, chat, report, local))
+                        storing = asyncio.ensure_future(
+                            self._store_chat(item, chat, report, extras)
+                        )
                 if storing is not None:
                     await storing
             finally:
@@ -300,7 +301,7 @@ class AccountSync:
         if not isinstance(chat, dict):
             return False
         chat["name"] = item.name
-        write_atomic(self.root / item.new_path, json_bytes(chat))
+        self.archive.write_file(self.root / item.new_path, json_bytes(chat))
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         self.cache.record(item.new_path, os.lstat(self.root / item.new_path), record)
         if item.old_path != item.new_path:
@@ -309,10 +310,6 @@ class AccountSync:
         self.written[item.uuid] = StoredChat(record, item.new_path, org_uuid, False)
         self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)")
         return True
-
-    def _save(self, path: str, data: bytes) -> None:
-        write_atomic(self.root / path, data)
-        self.archive.add_blob(data)
 
     async def _fetch_chat(
         self, item: Fetch, report: AccountReport, gone: list[Move]
@@ -336,23 +333,31 @@ class AccountSync:
         return None
 
     async def _store_chat(
-        self, item: Fetch, chat: dict[str, Any], report: AccountReport, local: LocalPass
+        self, item: Fetch, chat: dict[str, Any], report: AccountReport, extras: Extras
     ) -> None:
-        """Write the chat (and store it for the commit), then do its local extras."""
+        """Write the chat (and store it for the commit), then start its extras."""
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         path = chat_path(item.org_path, record.name, item.uuid)
-        # written and compressed into the pending pack from a thread, so neither a slow disk
-        # nor compression holds up reading other responses, and the commit finds it stored
-        await asyncio.to_thread(self._save, path, json_bytes(chat))
-        self.cache.record(path, os.lstat(self.root / path), record)
+        org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
+        assert org_uuid is not None
+        stored = StoredChat(record, path, org_uuid, False)
+        # written, compressed into the pending pack and given its local extras in a thread, so
+        # neither a slow disk nor compression holds up reading other responses
+        st, work = await asyncio.to_thread(self._save_chat, item.uuid, stored, chat, extras)
+        self.cache.record(path, st, record)
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)
         report.fetched += 1
         self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
-        org_uuid = uuid_of(item.org_path.rsplit("/", 1)[-1])
-        assert org_uuid is not None
-        stored = self.written[item.uuid] = StoredChat(record, path, org_uuid, False)
-        local.chat(item.uuid, stored, chat)
+        self.written[item.uuid] = stored
+        extras.chat_stored(work)
+
+    def _save_chat(
+        self, uuid: str, stored: StoredChat, chat: dict[str, Any], extras: Extras
+    ) -> tuple[os.stat_result, ChatWork | None]:
+        self.archive.write_file(self.root / stored.path, json_bytes(chat))
+        st = os.lstat(self.root / stored.path)
+        return st, extras.local_pass(uuid, stored, chat)
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
         try:

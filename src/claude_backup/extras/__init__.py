@@ -2,9 +2,10 @@
 artifacts. One entry point, `Extras`, which the sync starts before fetching chats and finishes
 after storing them.
 
-Order of work: while the chats are fetched, the local pass over each changed chat (artifacts
-rebuilt, uploads collected) and the new entries of `account/files`; then the downloads, each
-changed chat's sandbox and index, then projects and memory. Every request goes through the
+Order of work: while the chats are fetched, each changed chat's local pass (artifacts rebuilt,
+uploads collected) and then its network pass (its uploads, its sandbox, its index), and the new
+entries of `account/files`; once the chats are stored, the uploads only that list names, then
+projects and memory. Every request goes through the
 sync's `ClaudeClient` (its politeness and retries). A failed item is reported and tried again
 next sync; a file that is gone is recorded, never retried on every run, and never fails the
 sync.
@@ -13,27 +14,34 @@ sync.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
 from ..layout import org_dir
 from ..plan import StoredChat
-from .chatfiles import LocalPass, finish, wanted_uploads
-from .context import ExtrasContext, ExtrasReport
+from .chatfiles import ChatWork, LocalPass, network_pass, remember_done, wanted_uploads
+from .context import ExtrasContext, ExtrasReport, Tasks
 from .memory import sync_memory
 from .projects import sync_projects
-from .uploads import Wanted, download_all, new_account_files
+from .uploads import Uploads, Wanted, new_account_files
 
 
 class Extras:
-    """One account's extras through a sync. Started before the chats are fetched: the local
-    pass takes each chat as the sync stores it, and the uploads listing (a cursor, one page
-    after the other) runs beside the chat requests. `finish` does the rest once the chats are
-    stored; `close` stops what is still running if the sync fails before."""
+    """One account's extras through a sync, started before the chats are fetched so that they
+    keep the connections busy beside the chat requests: each chat's local pass runs as the
+    sync stores it (`local_pass`, in the storing thread), then its network pass (uploads,
+    sandbox, index.json) starts (`chat_stored`); the uploads listing (a cursor, one page after
+    the other) runs from the start. `finish` does the rest once the chats are stored; `close`
+    stops what still runs if the sync fails before."""
 
     def __init__(self, ctx: ExtrasContext) -> None:
         self.ctx = ctx
-        self.local = LocalPass(ctx.root, ctx.account_uuid, ctx.settings.files)
+        self.local = LocalPass(ctx.root, ctx.account_uuid, ctx.settings.files, ctx.write)
         self.orgs = [(str(org["uuid"]), org_dir(ctx.account_path, dict(org))) for org in ctx.orgs]
+        self._tasks = Tasks()
+        self._uploads = Uploads(ctx, self._tasks)
+        self._chat_slots = asyncio.Semaphore(ctx.workers)
+        self._started: set[str] = set()
         self._listing: asyncio.Future[list[Wanted]] | None = None
 
     def start(self) -> None:
@@ -46,16 +54,46 @@ class Extras:
             found += await new_account_files(self.ctx, org_uuid, org_path)
         return found
 
+    def local_pass(self, uuid: str, chat: StoredChat, data: Mapping[str, Any]) -> ChatWork | None:
+        """A chat just written: its artifacts and folder; the work left for `chat_stored`.
+        Safe from worker threads."""
+        return self.local.chat(uuid, chat, data)
+
+    def chat_stored(self, work: ChatWork | None) -> None:
+        """Start the network pass of a chat whose local pass is done. Raises the first failure
+        of the extras so far (a full disk, say), so the sync stops fetching."""
+        self._tasks.raise_failure()
+        if work is not None:
+            self._begin(work)
+
+    def _begin(self, work: ChatWork) -> None:
+        uuid = work.record["uuid"]
+        if uuid in self._started:
+            return
+        self._started.add(uuid)
+        # the chat's uploads are asked for now, so chats come before the account's file list
+        wanted = wanted_uploads([work]) if self.ctx.settings.files else []
+        uploads = [self._uploads.want(item) for item in wanted]
+        self._tasks.add(self._network_pass(work, asyncio.gather(*uploads)))
+
+    async def _network_pass(self, work: ChatWork, uploads: Awaitable[Any]) -> None:
+        await uploads  # without a slot: a chat waiting for its uploads holds nothing
+        async with self._chat_slots:
+            await network_pass(self.ctx, work)
+
     async def finish(self, chats: Mapping[str, StoredChat]) -> ExtrasReport:
         """`chats`: the account's stored chats where they are now."""
         ctx = self.ctx
         ctx.chats = chats
         work = self.local.complete(chats)
         ctx.report.artifacts += self.local.artifacts
+        for item in work:
+            self._begin(item)
         if self._listing is not None:
-            listed = await self._listing
-            await download_all(ctx, wanted_uploads(work) + listed)
-        await finish(ctx, work, self.local.cache)
+            for wanted in await self._listing:
+                self._uploads.want(wanted)
+        await self._tasks.wait()
+        remember_done(ctx, work, self.local.cache)
         if ctx.settings.projects:  # --no-projects: neither projects nor memory
             for org_uuid, org_path in self.orgs:
                 await sync_projects(ctx, org_uuid, org_path)
@@ -66,6 +104,7 @@ class Extras:
         if self._listing is not None and not self._listing.done():
             self._listing.cancel()
             await asyncio.gather(self._listing, return_exceptions=True)
+        await self._tasks.cancel()
 
 
-__all__ = ["Extras", "ExtrasContext", "ExtrasReport", "LocalPass"]
+__all__ = ["ChatWork", "Extras", "ExtrasContext", "ExtrasReport", "LocalPass"]

@@ -9,9 +9,10 @@ ask again.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from ..render import json_bytes
 from .artifacts import FOLDER as ARTIFACTS
 from .artifacts import INDEX as ARTIFACTS_INDEX
 from .artifacts import reconstruct
-from .context import ExtrasContext, pool, read_json, text_of
+from .context import ExtrasContext, read_json
 from .paths import (
     CHAT_FILES,
     CHAT_INDEX,
@@ -34,7 +35,7 @@ from .paths import (
     remove_folder,
 )
 from .sandbox import fetch_sandbox, uses_sandbox
-from .uploads import Wanted, file_refs, metadata, stored_path
+from .uploads import Wanted, file_refs, link
 
 CACHE_VERSION = 1
 
@@ -53,6 +54,7 @@ class ChatWork:
     has_artifacts: bool
     failed: bool = False
     sandbox: dict[str, Any] | None = field(default=None)
+    done: bool = False  # its network pass left nothing to retry
 
 
 @dataclass
@@ -88,37 +90,43 @@ def _record(chat: StoredChat, uuid: str) -> dict[str, Any]:
 
 class LocalPass:
     """The local pass over changed chats: place their folders, rebuild their artifacts, collect
-    their uploads. The sync hands over each chat as it stores it (`chat`), so this work overlaps
-    the requests for the next chats instead of leaving the connections idle after them;
-    `complete` then does the chats not handed over (left by an interrupted run, say) and
-    removes the folders of chats no longer stored."""
+    their uploads. The sync hands over each chat as it stores it (`chat`, from the thread that
+    stores it), so this work overlaps the requests for the next chats instead of leaving the
+    connections idle after them; `complete` then does the chats not handed over (left by an
+    interrupted run, say) and removes the folders of chats no longer stored."""
 
-    def __init__(self, root: Path, account_uuid: str, files: bool) -> None:
+    def __init__(
+        self, root: Path, account_uuid: str, files: bool, write: Callable[[Path, bytes], bool]
+    ) -> None:
         self.root = root
         self.files = files
+        self.write = write  # `Archive.write_file`
         self.cache = DoneCache.load(root, account_uuid)
         self.artifacts = 0  # artifact files written
         self._folders: dict[str, dict[str, str]] = {}  # org path -> chat uuid -> folder name
         self._work: dict[str, ChatWork] = {}
+        self._lock = threading.Lock()  # for the three above: chats are handed over by threads
 
-    def chat(self, uuid: str, chat: StoredChat, data: Any = None) -> None:
-        """Do one chat, unless it is done already (`data`: its JSON if at hand)."""
+    def chat(self, uuid: str, chat: StoredChat, data: Any = None) -> ChatWork | None:
+        """Do one chat, unless it is done already (`data`: its JSON if at hand). Returns the
+        work left for its network pass, None if there is none."""
         record = _record(chat, uuid)
         key = [record["name"], record["updated_at"], record["leaf"]]
-        if uuid in self._work or self.cache.done(uuid, key, self.files):
-            return
         org_path = org_path_of_chat(chat.path)
         folder = chat_folder(org_path, chat.record.name, uuid)
-        found = self._found(org_path)
-        old = found.get(uuid)
-        place_folder(self.root, f"{org_path}/{CHAT_FILES}/{old}" if old else None, folder)
-        found[uuid] = folder.rsplit("/", 1)[-1]
+        with self._lock:
+            if uuid in self._work or self.cache.done(uuid, key, self.files):
+                return None
+            found = self._found(org_path)
+            old = found.get(uuid)
+            place_folder(self.root, f"{org_path}/{CHAT_FILES}/{old}" if old else None, folder)
+            found[uuid] = folder.rsplit("/", 1)[-1]
         if data is None:
             data = read_json(self.root / chat.path)
         if not isinstance(data, dict):
-            return  # unreadable: the sync fetches it again
+            return None  # unreadable: the sync fetches it again
         artifacts = reconstruct(data)
-        self.artifacts += _write_artifacts(self.root, folder, artifacts)
+        written = self._write_artifacts(folder, artifacts, fresh=old is None)
         index = read_json(self.root / folder / CHAT_INDEX)
         sandbox_done = (index or {}).get("sandbox", {}) if isinstance(index, dict) else {}
         needs_sandbox = (
@@ -126,7 +134,7 @@ class LocalPass:
             and uses_sandbox(data)
             and (not isinstance(sandbox_done, dict) or sandbox_done.get("fetched_for") != record)
         )
-        self._work[uuid] = ChatWork(
+        work = ChatWork(
             chat,
             org_path,
             folder,
@@ -136,6 +144,10 @@ class LocalPass:
             index if isinstance(index, dict) else None,
             bool(artifacts),
         )
+        with self._lock:
+            self.artifacts += written
+            self._work[uuid] = work
+        return work
 
     def complete(self, chats: Mapping[str, StoredChat]) -> list[ChatWork]:
         """The chats not handed over, and the folders of chats gone; then all the work."""
@@ -154,17 +166,19 @@ class LocalPass:
             self._folders[org_path] = find_folders(self.root / org_path / CHAT_FILES)
         return self._folders[org_path]
 
-
-def _write_artifacts(root: Path, folder: str, files: Mapping[str, bytes]) -> int:
-    """Make `<folder>/artifacts/` hold exactly `files`; returns how many artifact files changed."""
-    changed = 0
-    for rel, data in files.items():
-        if write_atomic(root / folder / rel, data) and rel != ARTIFACTS_INDEX:
-            changed += 1
-    wanted = {f"{folder}/{rel}" for rel in files}
-    for stale in sorted(files_under(root, f"{folder}/{ARTIFACTS}") - wanted):
-        move(root, stale, None)
-    return changed
+    def _write_artifacts(self, folder: str, files: Mapping[str, bytes], *, fresh: bool) -> int:
+        """Make `<folder>/artifacts/` hold exactly `files`; returns how many artifact files
+        changed. `fresh`: the folder was not there before this sync: nothing stale is in it."""
+        changed = 0
+        for rel, data in files.items():
+            if self.write(self.root / folder / rel, data) and rel != ARTIFACTS_INDEX:
+                changed += 1
+        if fresh:
+            return changed
+        wanted = {f"{folder}/{rel}" for rel in files}
+        for stale in sorted(files_under(self.root, f"{folder}/{ARTIFACTS}") - wanted):
+            move(self.root, stale, None)
+        return changed
 
 
 def wanted_uploads(work: list[ChatWork]) -> list[Wanted]:
@@ -175,10 +189,10 @@ def wanted_uploads(work: list[ChatWork]) -> list[Wanted]:
     ]
 
 
-async def finish(ctx: ExtrasContext, work: list[ChatWork], cache: DoneCache) -> None:
-    """The network pass (sandboxes), then each chat's index.json, then the cache."""
-
-    async def sandbox(item: ChatWork) -> None:
+async def network_pass(ctx: ExtrasContext, item: ChatWork) -> None:
+    """A changed chat's network pass once its uploads are stored: its sandbox, then its
+    index.json. `item.done` then says whether nothing is left to retry."""
+    if item.needs_sandbox:
         previous = item.index.get("sandbox") if item.index else None
         item.sandbox = await fetch_sandbox(
             ctx,
@@ -189,49 +203,32 @@ async def finish(ctx: ExtrasContext, work: list[ChatWork], cache: DoneCache) -> 
             item.record,
         )
         item.failed = item.sandbox is None
+    uploads_ok = await asyncio.to_thread(_write_index, ctx, item)
+    item.done = not item.failed and (uploads_ok or not ctx.settings.files)
 
-    await pool([w for w in work if w.needs_sandbox], sandbox, ctx.workers)
+
+def remember_done(ctx: ExtrasContext, work: list[ChatWork], cache: DoneCache) -> None:
+    """Note the chats whose extras are complete, so the next sync skips them."""
     for item in work:
-        failures = len(ctx.failures)
-        _write_index(ctx, item)
-        uploads_ok = all(
-            metadata(ctx.root, item.org_path, str(ref.get("file_uuid"))) is not None
-            for ref in item.refs
-        )
-        if (
-            not item.failed
-            and len(ctx.failures) == failures
-            and (uploads_ok or not ctx.settings.files)
-        ):
+        if item.done:
             key = [item.record["name"], item.record["updated_at"], item.record["leaf"]]
             cache.chats[item.record["uuid"]] = [*key, ctx.settings.files]
     cache.save(set(ctx.chats))
 
 
-def _write_index(ctx: ExtrasContext, item: ChatWork) -> None:
+def _write_index(ctx: ExtrasContext, item: ChatWork) -> bool:
+    """Write the chat's index.json; whether every upload it uses is stored (or known gone)."""
     index: dict[str, Any] = {"chat": item.record}
-    if item.refs:
-        index["uploads"] = [_upload_link(ctx.root, item, ref) for ref in item.refs]
+    links = [link(ctx.root, item.org_path, item.folder, ref) for ref in item.refs]
+    if links:
+        index["uploads"] = [entry for entry, _ in links]
     sandbox = item.sandbox or (item.index or {}).get("sandbox")
     if sandbox:
         index["sandbox"] = sandbox
     path = ctx.root / item.folder / CHAT_INDEX
     if len(index) > 1:
-        write_atomic(path, json_bytes(index))
+        ctx.write(path, json_bytes(index))
     elif not item.has_artifacts:
         move(ctx.root, f"{item.folder}/{CHAT_INDEX}", None)
     remove_empty_parents(ctx.root, ctx.root / item.folder)
-
-
-def _upload_link(root: Path, item: ChatWork, ref: Mapping[str, Any]) -> dict[str, Any]:
-    uuid = str(ref.get("file_uuid"))
-    stored = stored_path(root, item.org_path, uuid)
-    meta = metadata(root, item.org_path, uuid)
-    link = os.path.relpath(stored, item.folder).replace(os.sep, "/") if stored else None
-    return {
-        "file_uuid": uuid,
-        "file_name": text_of(ref.get("file_name")),
-        "file_kind": ref.get("file_kind"),
-        "file": link,
-        "missing": bool(meta and meta.get("missing")),
-    }
+    return all(known for _, known in links)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from ..client import ClaudeClient
-from ..files import write_atomic
 from ..plan import StoredChat
 from ..render import human_size
 
@@ -72,7 +71,7 @@ class ExtrasContext:
     settings: Settings
     reporter: Notes
     failures: list[str]
-    add_blob: Callable[[bytes], object]  # stores a file's content ahead of the commit
+    write: Callable[[Path, bytes], bool]  # writes a file of the archive (`Archive.write_file`)
     chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
     report: ExtrasReport = field(default_factory=ExtrasReport)
 
@@ -83,12 +82,8 @@ class ExtrasContext:
         return 2 * max(1, self.client.politeness.connections)
 
     async def save(self, path: Path, data: bytes) -> None:
-        """Write a downloaded file and store its content for the commit, in a thread."""
-        await asyncio.to_thread(self._save, path, data)
-
-    def _save(self, path: Path, data: bytes) -> None:
-        write_atomic(path, data)
-        self.add_blob(data)
+        """Write a downloaded file in a thread (it is hashed and compressed there too)."""
+        await asyncio.to_thread(self.write, path, data)
 
     async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
         data = await self.client.get_bytes(path, params)
@@ -106,6 +101,45 @@ def read_json(path: Path) -> Any:
 
 def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+class Tasks:
+    """Tasks started one at a time and awaited together. The first failure is kept (a
+    `raise_failure` call raises it while more work is still being started) and `wait` raises
+    it; `cancel` stops whatever still runs."""
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._failure: BaseException | None = None
+
+    def add(self, work: Awaitable[T]) -> asyncio.Future[T]:
+        task = asyncio.ensure_future(work)
+        self._pending.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._failure is None:
+            self._failure = task.exception()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    async def wait(self) -> None:
+        """Until every task, including those added meanwhile, is done."""
+        while True:
+            self.raise_failure()
+            if not self._pending:
+                return
+            await asyncio.wait(set(self._pending), return_when=asyncio.FIRST_EXCEPTION)
+
+    async def cancel(self) -> None:
+        pending = list(self._pending)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def pool(items: Iterable[T], work: Callable[[T], Awaitable[None]], workers: int) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..describe import one_line
+from ..describe import load_object, one_line
 from ..naming import uuid_of
 from .artifacts import INDEX as ARTIFACTS_INDEX
 from .paths import CHAT_FILES, DELETED_PROJECTS, FILES, MEMORY_MD, PROJECTS, SANDBOX
@@ -16,14 +15,6 @@ class FileSide(Protocol):
     def path(self) -> str | None: ...
     @property
     def data(self) -> bytes | None: ...
-
-
-def _load(data: bytes | None) -> dict[str, Any]:
-    try:
-        value = json.loads(data) if data is not None else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _title(folder: str) -> str:
@@ -47,7 +38,7 @@ def describe_extra(old: FileSide, new: FileSide) -> str | None:
     if kind == PROJECTS and len(rest) >= 2:
         return _project_line(old, new, rest)
     if kind == DELETED_PROJECTS and rest[1:] == ["project.json"] and added:
-        return f"project deleted: {one_line(_load(new.data).get('name'))}"
+        return f"project deleted: {one_line(load_object(new.data).get('name'))}"
     if kind == CHAT_FILES and len(rest) >= 3 and not removed:
         title = _title(rest[0])
         if "/".join(rest[1:]) == ARTIFACTS_INDEX:
@@ -58,7 +49,7 @@ def describe_extra(old: FileSide, new: FileSide) -> str | None:
 
 
 def _file_line(old: FileSide, new: FileSide) -> str | None:
-    before, after = _load(old.data), _load(new.data)
+    before, after = load_object(old.data), load_object(new.data)
     name = one_line(after.get("file_name") or before.get("file_name")) or "(unnamed)"
     if new.path is None:
         return None
@@ -78,7 +69,7 @@ def _project_line(old: FileSide, new: FileSide, rest: list[str]) -> str | None:
             return None
         return f"project doc removed: {one_line(rest[-1], 60)} ({title})"
     if name == "project.json":
-        before, after = _load(old.data), _load(new.data)
+        before, after = load_object(old.data), load_object(new.data)
         if old.path is None:
             return f"project added: {one_line(after.get('name'))}"
         if before.get("name") != after.get("name"):

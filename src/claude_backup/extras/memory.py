@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ApiError
-from ..files import write_atomic
 from ..render import json_bytes
 from .context import ExtrasContext, text_of
 from .paths import MEMORY_JSON, MEMORY_MD
@@ -52,5 +51,5 @@ async def sync_memory(
     if not isinstance(data, dict):
         ctx.failures.append(f"{what}: the API did not return a JSON object")
         return
-    write_atomic(ctx.root / folder / MEMORY_MD, memory_markdown(data))
-    write_atomic(ctx.root / folder / MEMORY_JSON, json_bytes(data))
+    ctx.write(ctx.root / folder / MEMORY_MD, memory_markdown(data))
+    ctx.write(ctx.root / folder / MEMORY_JSON, json_bytes(data))

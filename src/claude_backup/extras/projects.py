@@ -15,11 +15,10 @@ with --prune-deleted: history keeps it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..files import move, write_atomic
+from ..files import move
 from ..naming import is_uuid
 from ..render import json_bytes
 from .context import ExtrasContext, pool, read_json, text_of
@@ -34,7 +33,7 @@ from .paths import (
     remove_folder,
     safe_file_name,
 )
-from .uploads import Wanted, download_all, metadata, stored_path
+from .uploads import Wanted, download_all, link
 
 PROJECT_JSON = "project.json"
 INSTRUCTIONS = "instructions.md"
@@ -93,10 +92,10 @@ async def _sync_project(
         if not ok or not isinstance(detail, dict):
             return  # failed, or deleted since the listing
         if isinstance(chats, list):
-            write_atomic(ctx.root / folder / "conversations.json", json_bytes(_chat_list(chats)))
+            ctx.write(ctx.root / folder / "conversations.json", json_bytes(_chat_list(chats)))
         instructions = text_of(detail.get("prompt_template")).encode("utf-8", "replace")
-        write_atomic(ctx.root / folder / INSTRUCTIONS, instructions)
-        write_atomic(ctx.root / folder / PROJECT_JSON, json_bytes(detail))
+        ctx.write(ctx.root / folder / INSTRUCTIONS, instructions)
+        ctx.write(ctx.root / folder / PROJECT_JSON, json_bytes(detail))
     await _sync_docs(ctx, base, folder, what)
     if ctx.settings.files:
         await _sync_files(ctx, org_uuid, org_path, base, folder, what)
@@ -134,13 +133,13 @@ async def _sync_docs(ctx: ExtrasContext, base: str, folder: str, what: str) -> N
             stem, dot, ext = file_name.rpartition(".")
             file_name = f"{stem}-{doc['uuid']}.{ext}" if dot else f"{file_name}-{doc['uuid']}"
         taken.add(file_name.lower())
-        write_atomic(ctx.root / folder / DOCS / file_name, content.encode("utf-8", "replace"))
+        ctx.write(ctx.root / folder / DOCS / file_name, content.encode("utf-8", "replace"))
         meta = {k: v for k, v in doc.items() if k != "content"}
         entries.append({**meta, "file": f"{DOCS}/{file_name}"})
     wanted = {f"{folder}/{e['file']}" for e in entries}
     for stale in sorted(files_under(ctx.root, f"{folder}/{DOCS}") - wanted):
         move(ctx.root, stale, None)
-    write_atomic(ctx.root / folder / "docs.json", json_bytes(entries))
+    ctx.write(ctx.root / folder / "docs.json", json_bytes(entries))
 
 
 async def _sync_files(
@@ -151,18 +150,5 @@ async def _sync_files(
         return
     refs = [f for f in files if isinstance(f, Mapping) and is_uuid(f.get("file_uuid"))]
     await download_all(ctx, [Wanted(org_uuid, org_path, ref) for ref in refs])
-    listing = []
-    for ref in refs:
-        uuid = str(ref["file_uuid"])
-        stored = stored_path(ctx.root, org_path, uuid)
-        meta = metadata(ctx.root, org_path, uuid)
-        listing.append(
-            {
-                "file_uuid": uuid,
-                "file_name": text_of(ref.get("file_name")),
-                "file_kind": ref.get("file_kind"),
-                "file": os.path.relpath(stored, folder).replace(os.sep, "/") if stored else None,
-                "missing": bool(meta and meta.get("missing")),
-            }
-        )
-    write_atomic(ctx.root / folder / "files.json", json_bytes(listing))
+    listing = [link(ctx.root, org_path, folder, ref)[0] for ref in refs]
+    ctx.write(ctx.root / folder / "files.json", json_bytes(listing))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ApiError, Gone
-from ..files import write_atomic
 from ..naming import is_uuid
 from ..render import json_bytes
-from .context import ExtrasContext, pool, read_json, text_of
-from .paths import SANDBOX_ROOT, safe_file_name, upload_file, upload_meta
+from .context import ExtrasContext, Tasks, read_json, text_of
+from .paths import FILES, SANDBOX_ROOT, safe_file_name, upload_file, upload_meta
 
 ACCOUNT_FILES_PAGE = 100
 MAX_PAGES = 10_000
@@ -66,9 +66,30 @@ def metadata(root: Path, org_path: str, file_uuid: str) -> dict[str, Any] | None
 
 def stored_path(root: Path, org_path: str, file_uuid: str) -> str | None:
     """Where an upload's bytes are (relative to root), if we have them."""
-    meta = metadata(root, org_path, file_uuid)
+    return _stored_at(org_path, metadata(root, org_path, file_uuid))
+
+
+def _stored_at(org_path: str, meta: Mapping[str, Any] | None) -> str | None:
     stored = meta.get("stored_as") if meta else None
-    return f"{org_path}/files/{stored}" if isinstance(stored, str) else None
+    return f"{org_path}/{FILES}/{stored}" if isinstance(stored, str) else None
+
+
+def link(
+    root: Path, org_path: str, folder: str, ref: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """How a chat's or project's listing names an upload it uses (`file` relative to its
+    `folder`); and whether we hold the upload or know it is gone."""
+    uuid = str(ref.get("file_uuid"))
+    meta = metadata(root, org_path, uuid)
+    stored = _stored_at(org_path, meta)
+    entry = {
+        "file_uuid": uuid,
+        "file_name": text_of(ref.get("file_name")),
+        "file_kind": ref.get("file_kind"),
+        "file": os.path.relpath(stored, folder).replace(os.sep, "/") if stored else None,
+        "missing": bool(meta and meta.get("missing")),
+    }
+    return entry, meta is not None
 
 
 def _api_path(url: object) -> str | None:
@@ -128,7 +149,7 @@ async def download(ctx: ExtrasContext, item: Wanted) -> None:
         ctx.reporter.note(f"file {name or item.uuid} is gone on claude.ai; recorded as missing")
     record = _describe(item, None, None)
     record.update(missing=True, note=f"not found (404/410) at: {', '.join(tried)}")
-    write_atomic(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
+    ctx.write(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
 
 
 def _store(ctx: ExtrasContext, item: Wanted, source: str, data: bytes) -> None:
@@ -136,11 +157,10 @@ def _store(ctx: ExtrasContext, item: Wanted, source: str, data: bytes) -> None:
     name = safe_file_name(item.ref.get("file_name"), mime, "file")
     if source == "preview":
         name = name.rsplit(".", 1)[0] + ".preview.webp"
-    write_atomic(ctx.root / upload_file(item.org_path, item.uuid, name), data)
-    ctx.add_blob(data)
+    ctx.write(ctx.root / upload_file(item.org_path, item.uuid, name), data)
     record = _describe(item, source, f"{item.uuid}/{name}")
     record.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
-    write_atomic(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
+    ctx.write(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
 
 
 def _describe(item: Wanted, source: str | None, stored_as: str | None) -> dict[str, Any]:
@@ -159,19 +179,40 @@ def _describe(item: Wanted, source: str | None, stored_as: str | None) -> dict[s
 
 
 async def download_all(ctx: ExtrasContext, wanted: list[Wanted]) -> None:
-    """Download what is wanted, oldest first, each file once (the first reference wins)."""
-    unique: dict[tuple[str, str], Wanted] = {}
+    """Download what is wanted, each file once (the first reference wins)."""
+    tasks = Tasks()
+    uploads = Uploads(ctx, tasks)
     for item in wanted:
+        uploads.want(item)
+    try:
+        await tasks.wait()
+    finally:
+        await tasks.cancel()
+
+
+class Uploads:
+    """Each upload downloaded once in a sync, for whoever wants it first: a chat as soon as it
+    is stored (its reference says most, and may add the sandbox as a source), the account's
+    file list last. At most `ctx.workers` at a time, so few downloaded files wait to be
+    written whatever the disk's speed."""
+
+    def __init__(self, ctx: ExtrasContext, tasks: Tasks) -> None:
+        self.ctx = ctx
+        self.tasks = tasks
+        self._slots = asyncio.Semaphore(ctx.workers)
+        self._started: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+    def want(self, item: Wanted) -> asyncio.Future[None]:
+        """The download of `item`'s file, started now unless it was already."""
         key = (item.org_uuid, item.uuid)
-        have = unique.get(key)
-        if have is None or (item.retry_missing and not have.retry_missing):
-            unique[key] = item
-    order = sorted(unique.values(), key=lambda w: (text_of(w.ref.get("created_at")), w.uuid))
+        started = self._started.get(key)
+        if started is None:
+            started = self._started[key] = self.tasks.add(self._download(item))
+        return started
 
-    async def one(item: Wanted) -> None:
-        await download(ctx, item)
-
-    await pool(order, one, ctx.workers)
+    async def _download(self, item: Wanted) -> None:
+        async with self._slots:
+            await download(self.ctx, item)
 
 
 async def new_account_files(ctx: ExtrasContext, org_uuid: str, org_path: str) -> list[Wanted]:

@@ -334,13 +334,15 @@ class FakeClaudeServer:
         kind = endpoint_kind(url.path)
         request_id = self._next_request_id()
         fault = self.faults.take(kind, url.path)
-        if self.latency > 0:
-            time.sleep(self.latency)
-        if fault is not None and fault.kind == "stall":
-            time.sleep(fault.seconds)
+        stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
         reply = fault.reply(request_id) if fault is not None else None
         if reply is None and (fault is None or fault.kind == "stall"):
             reply = self._safe_route(method, url.path, url.query, cookies, request_id)
+        # the reply leaves `latency` (plus any stall) after the request arrived, the fake's own
+        # work included, as a server with that latency would answer
+        wait = arrived + self.latency + stall - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         status = reply.status if reply is not None else None
         fault_kind = fault.kind if fault is not None else None
         record = RequestRecord(method, url.path, url.query, status, kind, fault_kind, arrived)
