@@ -330,21 +330,21 @@ class Archive:
     def _index_path(self) -> Path:
         return self.root / ".git" / "index"
 
-    def write_file(self, path: Path, data: bytes) -> bool:
+    def write_file(self, path: Path, data: bytes) -> bytes | None:
         """Write a file of the working tree (atomically: `write_atomic`) and store its content
         ahead of the commit; `changes()` then takes the file's blob from here instead of
         reading and hashing it again, as long as the file's stat is still the one written.
-        Returns whether it wrote (False: the file already held `data`). Safe from threads."""
+        Returns the blob's sha, or None if the file already held `data`. Safe from threads."""
         if not write_atomic(path, data):
-            return False
+            return None
         sha = self.objects.add_blob(data)
         try:
             st = os.lstat(path)
         except OSError:
-            return True  # gone again already: `changes()` sees what is there
+            return sha  # gone again already: `changes()` sees what is there
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
         self._written[rel] = (sha, _stat_key(st))
-        return True
+        return sha
 
     def _store_blob(self, full: str) -> bytes:
         with open(full, "rb") as handle:
@@ -419,7 +419,7 @@ class Archive:
                 del tree[name]
         if not len(tree):
             return None
-        self.objects.add_object(tree)
+        self.objects.add_built(tree)
         return tree.id
 
     def _make_commit(
@@ -434,7 +434,7 @@ class Archive:
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = b"UTF-8"
         commit.message = message.encode("utf-8")
-        self.objects.add_object(commit)
+        self.objects.add_built(commit)
         return commit.id
 
     def _update_index(self, steps: Sequence[CommitStep], old_head: ObjectID | None) -> bool:

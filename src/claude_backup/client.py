@@ -104,6 +104,16 @@ class ClaudeClient:
             ),
             transport=transport,
         )
+        # decorated once: backoff starts a fresh wait generator for every call (typed loosely:
+        # backoff's hints do not allow the exception our generator is sent)
+        wait: Any = wait_generator(politeness.min_retry_delay, politeness.max_retry_delay)
+        self._attempt = backoff.on_exception(
+            wait,
+            RetryableApiError,
+            max_tries=politeness.retries + 1,
+            jitter=None,
+            on_backoff=self._backing_off,
+        )(self._request)
 
     async def __aenter__(self) -> ClaudeClient:
         return self
@@ -168,20 +178,7 @@ class ClaudeClient:
         return data
 
     async def _with_retries(self, path: str, params: dict[str, str] | None, expect: _Expect) -> Any:
-        attempt = backoff.on_exception(
-            self._wait,
-            RetryableApiError,
-            max_tries=self.politeness.retries + 1,
-            jitter=None,
-            on_backoff=self._backing_off,
-        )(self._request)
-        return await attempt(path, params, expect)
-
-    @property
-    def _wait(self) -> Any:
-        """backoff's wait generator, built from our settings (typed loosely: backoff's hints
-        do not allow the exception a generator is sent)."""
-        return wait_generator(self.politeness.min_retry_delay, self.politeness.max_retry_delay)
+        return await self._attempt(path, params, expect)
 
     async def _request(self, path: str, params: dict[str, str] | None, expect: _Expect) -> Any:
         async with self._slots:
@@ -198,7 +195,9 @@ class ClaudeClient:
             )
             data = response.content if expect.raw else parse_json(response, path)
             self._penalty *= 0.9
-            await asyncio.sleep(max(self.politeness.success_delay, self._penalty))
+            pause = max(self.politeness.success_delay, self._penalty)
+            if pause > 0:  # (no pause: the slot goes to the next request at once)
+                await asyncio.sleep(pause)
             return data
 
     async def _wait_for_resume(self) -> None:

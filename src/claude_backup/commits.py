@@ -9,11 +9,11 @@ detects), and the content changes follow in a second commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .archive import CommitStep, FileChange
-from .describe import Side, Summary, describe_files, message
+from .describe import NewChat, Side, Summary, describe_files, message
 from .layout import parse_chat_path
 from .naming import uuid_of
 
@@ -54,12 +54,17 @@ def pair_moves(changes: Sequence[FileChange]) -> tuple[list[FileMove], list[File
 
 
 def plan_commits(
-    changes: Sequence[FileChange], read: Callable[[bytes], bytes]
+    changes: Sequence[FileChange],
+    read: Callable[[bytes], bytes],
+    new_chats: Mapping[bytes, NewChat] | None = None,
 ) -> tuple[list[CommitStep], Summary]:
+    """`read`: a blob's bytes by sha; `new_chats`: what some new blobs say, known already."""
     moves, rest = pair_moves(changes)
+    known = new_chats or {}
 
     def side(path: str | None, sha: bytes | None) -> Side:
-        return Side(path if sha else None, sha=sha, read=read)
+        chat = known.get(sha) if sha else None
+        return Side(path if sha else None, sha=sha, read=read, chat=chat)
 
     pairs = [(side(m.old_path, m.old_sha), side(m.new_path, m.new_sha)) for m in moves]
     pairs += [(side(c.path, c.old_sha), side(c.path, c.new_sha)) for c in rest]

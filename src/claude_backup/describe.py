@@ -32,17 +32,32 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u206
 
 
 @dataclass(frozen=True)
+class NewChat:
+    """What describing a new chat takes from its file: kept by the sync for each chat it
+    writes, so a first sync of thousands of chats does not read them all back to say so."""
+
+    name: object
+    messages: int
+
+    @classmethod
+    def of(cls, chat: dict[str, Any]) -> NewChat:
+        return cls(chat.get("name"), len(_messages(chat)))
+
+
+@dataclass(frozen=True)
 class Side:
     """One side of a changed file: its path and its bytes (None when absent).
 
     The bytes are given directly, or read on each use from a blob `sha` with `read`, so that
-    describing a sync of thousands of files never holds all of them at once.
+    describing a sync of thousands of files never holds all of them at once. `chat`: what a
+    new chat's file says, when known without reading it.
     """
 
     path: str | None
     raw: bytes | None = None
     sha: bytes | None = None
     read: Callable[[bytes], bytes] | None = None
+    chat: NewChat | None = None
 
     @property
     def data(self) -> bytes | None:
@@ -88,6 +103,9 @@ def _messages(chat: dict[str, Any]) -> list[dict[str, Any]]:
 
 def describe_chat(uuid: str, old: Side, new: Side) -> ChatChange:
     """What happened to one chat between two versions of its file."""
+    if old.path is None and new.chat is not None:
+        title = one_line(new.chat.name) or "(untitled)"
+        return ChatChange(uuid, ("new",), f"new ({new.chat.messages} messages)", title)
     old_data, new_data = old.data, new.data
     before, after = load_object(old_data), load_object(new_data)
     old_loc = parse_chat_path(old.path) if old.path else None

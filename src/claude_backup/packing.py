@@ -223,6 +223,15 @@ class StreamingStore:
             if not self._has(obj.id):
                 self._pending().add(obj)
 
+    def add_built(self, obj: ShaFile) -> None:
+        """Add an object just built from changes (a tree, a commit): such an object is almost
+        never stored already, so only the pending pack is asked (looking through every pack
+        and the loose objects costs more than the rare duplicate, which git accepts)."""
+        with self._lock:
+            writer = self._pending()
+            if obj.id not in writer:
+                writer.add(obj)
+
     def add_blob(self, data: bytes) -> bytes:
         """Add `data` as a blob; returns its sha. Safe from any thread: hashing and compressing
         (which release the GIL) run outside the lock, so a sync stores each chat as it arrives,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from .archive import Archive, FileChange
 from .client import ClaudeClient, Politeness
 from .commits import plan_commits
-from .describe import Summary, one_line
+from .describe import NewChat, Summary, one_line
 from .errors import (
     ApiError,
     ClaudeBackupError,
@@ -136,6 +136,7 @@ class AccountSync:
         self.reporter = reporter
         self.stored: dict[str, StoredChat] = {}
         self.written: dict[str, StoredChat] = {}  # chats written by this sync, where they are
+        self.new_chats: dict[bytes, NewChat] = {}  # blob -> what it says, for chats new here
 
     async def run(self) -> AccountReport:
         account = await self.client.account()
@@ -343,7 +344,9 @@ class AccountSync:
         stored = StoredChat(record, path, org_uuid, False)
         # written, compressed into the pending pack and given its local extras in a thread, so
         # neither a slow disk nor compression holds up reading other responses
-        st, work = await asyncio.to_thread(self._save_chat, item.uuid, stored, chat, extras)
+        st, work = await asyncio.to_thread(
+            self._save_chat, item.uuid, stored, chat, extras, item.old_path is None
+        )
         self.cache.record(path, st, record)
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)
@@ -353,9 +356,11 @@ class AccountSync:
         extras.chat_stored(work)
 
     def _save_chat(
-        self, uuid: str, stored: StoredChat, chat: dict[str, Any], extras: Extras
+        self, uuid: str, stored: StoredChat, chat: dict[str, Any], extras: Extras, new: bool
     ) -> tuple[os.stat_result, ChatWork | None]:
-        self.archive.write_file(self.root / stored.path, json_bytes(chat))
+        sha = self.archive.write_file(self.root / stored.path, json_bytes(chat))
+        if new and sha is not None:
+            self.new_chats[sha] = NewChat.of(chat)
         st = os.lstat(self.root / stored.path)
         return st, extras.local_pass(uuid, stored, chat)
 
@@ -364,7 +369,7 @@ class AccountSync:
             changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
             if not changes:
                 return
-            steps, summary = plan_commits(changes, self.archive.read_blob)
+            steps, summary = plan_commits(changes, self.archive.read_blob, self.new_chats)
             commit = self.archive.commit(steps, author=_author(account))
         except OSError as exc:
             raise archive_error(exc, self.root / ".git") from exc

@@ -3,9 +3,9 @@ artifacts. One entry point, `Extras`, which the sync starts before fetching chat
 after storing them.
 
 Order of work: while the chats are fetched, each changed chat's local pass (artifacts rebuilt,
-uploads collected) and then its network pass (its uploads, its sandbox, its index), and the new
-entries of `account/files`; once the chats are stored, the uploads only that list names, then
-projects and memory. Every request goes through the
+uploads collected) and then its network pass (its uploads, its sandbox, its index), the new
+entries of `account/files`, projects and memory; once the chats are stored, the uploads only
+that list names. Every request goes through the
 sync's `ClaudeClient` (its politeness and retries). A failed item is reported and tried again
 next sync; a file that is gone is recorded, never retried on every run, and never fails the
 sync.
@@ -31,8 +31,8 @@ class Extras:
     keep the connections busy beside the chat requests: each chat's local pass runs as the
     sync stores it (`local_pass`, in the storing thread), then its network pass (uploads,
     sandbox, index.json) starts (`chat_stored`); the uploads listing (a cursor, one page after
-    the other) runs from the start. `finish` does the rest once the chats are stored; `close`
-    stops what still runs if the sync fails before."""
+    the other), projects and memory run from the start. `finish` does the rest once the chats
+    are stored; `close` stops what still runs if the sync fails before."""
 
     def __init__(self, ctx: ExtrasContext) -> None:
         self.ctx = ctx
@@ -47,6 +47,13 @@ class Extras:
     def start(self) -> None:
         if self.ctx.settings.files:
             self._listing = asyncio.ensure_future(self._list_account_files())
+        if self.ctx.settings.projects:  # --no-projects: neither projects nor memory
+            for org_uuid, org_path in self.orgs:
+                self._tasks.add(self._projects_and_memory(org_uuid, org_path))
+
+    async def _projects_and_memory(self, org_uuid: str, org_path: str) -> None:
+        await sync_projects(self.ctx, org_uuid, org_path)
+        await sync_memory(self.ctx, org_uuid, org_path)
 
     async def _list_account_files(self) -> list[Wanted]:
         found: list[Wanted] = []
@@ -94,10 +101,6 @@ class Extras:
                 self._uploads.want(wanted)
         await self._tasks.wait()
         remember_done(ctx, work, self.local.cache)
-        if ctx.settings.projects:  # --no-projects: neither projects nor memory
-            for org_uuid, org_path in self.orgs:
-                await sync_projects(ctx, org_uuid, org_path)
-                await sync_memory(ctx, org_uuid, org_path)
         return ctx.report
 
     async def close(self) -> None:

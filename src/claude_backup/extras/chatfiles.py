@@ -96,7 +96,11 @@ class LocalPass:
     interrupted run, say) and removes the folders of chats no longer stored."""
 
     def __init__(
-        self, root: Path, account_uuid: str, files: bool, write: Callable[[Path, bytes], bool]
+        self,
+        root: Path,
+        account_uuid: str,
+        files: bool,
+        write: Callable[[Path, bytes], bytes | None],
     ) -> None:
         self.root = root
         self.files = files
@@ -171,7 +175,7 @@ class LocalPass:
         changed. `fresh`: the folder was not there before this sync: nothing stale is in it."""
         changed = 0
         for rel, data in files.items():
-            if self.write(self.root / folder / rel, data) and rel != ARTIFACTS_INDEX:
+            if self.write(self.root / folder / rel, data) is not None and rel != ARTIFACTS_INDEX:
                 changed += 1
         if fresh:
             return changed

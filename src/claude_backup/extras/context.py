@@ -71,7 +71,7 @@ class ExtrasContext:
     settings: Settings
     reporter: Notes
     failures: list[str]
-    write: Callable[[Path, bytes], bool]  # writes a file of the archive (`Archive.write_file`)
+    write: Callable[[Path, bytes], bytes | None]  # a file of the archive: `Archive.write_file`
     chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
     report: ExtrasReport = field(default_factory=ExtrasReport)
 
