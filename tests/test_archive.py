@@ -321,3 +321,61 @@ def test_changes_agree_with_git_through_random_edits(archive: Archive, seed: int
             old_index = (root / ".git" / "index").read_bytes()
             commit_all(archive)
             assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def hash_object(root: Path, rel: str) -> bytes:
+    return git(root, "hash-object", "--no-filters", rel).strip().encode()
+
+
+def test_files_written_through_the_archive_are_not_hashed_again_unless_touched(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = archive.root
+    for rel in ("acct/org/chats/new.json", "acct/org/chats/edited.json", "acct/org/x/y/z.json"):
+        assert archive.write_file(root / rel, b'{"written": true}\n') is not None
+    assert archive.write_file(root / "acct/org/x/y/z.json", b'{"written": true}\n') is None
+    time.sleep(0.01)
+    write(root, "acct/org/chats/edited.json", '{"edited": "by someone else"}\n')
+    hashed: list[str] = []
+    store_blob = archive._store_blob
+
+    def counting(full: str) -> bytes:
+        hashed.append(os.path.relpath(full, root))
+        return store_blob(full)
+
+    monkeypatch.setattr(archive, "_store_blob", counting)
+    changes = {c.path: c.new_sha for c in archive.changes()}
+    # (files the fixture committed a moment ago are hashed too: racily clean)
+    assert "acct/org/chats/edited.json" in hashed
+    assert not {"acct/org/chats/new.json", "acct/org/x/y/z.json"} & set(hashed)
+    assert changes == {rel: hash_object(root, rel) for rel in changes}
+    assert set(changes) == {
+        "acct/org/chats/new.json",
+        "acct/org/chats/edited.json",
+        "acct/org/x/y/z.json",
+    }
+    commit_all(archive)
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(root, "fsck", "--strict", "--no-dangling").strip() == ""
+
+
+def test_trees_follow_removals_down_to_an_empty_archive(archive: Archive) -> None:
+    root = archive.root
+    for n in range(20):
+        (root / f"acct/org/chat-files/chat-{n}/index.json").unlink()
+        (root / f"acct/org/chat-files/chat-{n}").rmdir()
+    commit_all(archive)
+    assert git(root, "ls-tree", "--name-only", "HEAD", "acct/org/") == "acct/org/chats\n"
+    for n in range(20):
+        (root / f"acct/org/chats/chat-{n}.json").unlink()
+    (root / ".claude-backup.json").unlink()  # the archive's marker, for this test only
+    commit_all(archive)
+    assert git(root, "ls-tree", "-r", "HEAD") == ""
+    assert (
+        git(root, "rev-parse", "HEAD^{tree}").strip()
+        == git(root, "hash-object", "-t", "tree", "/dev/null").strip()
+    )
+    write(root, "a/b/c.json", "[1]\n")
+    commit_all(archive)
+    assert git(root, "ls-tree", "-r", "--name-only", "HEAD") == "a/b/c.json\n"
+    assert git(root, "fsck", "--strict", "--no-dangling").strip() == ""

@@ -2,7 +2,14 @@ import json
 
 from claude_backup.archive import FileChange
 from claude_backup.commits import pair_moves, plan_commits
-from claude_backup.describe import Side, describe_chat, describe_files, message, one_line
+from claude_backup.describe import (
+    NewChat,
+    Side,
+    describe_chat,
+    describe_files,
+    message,
+    one_line,
+)
 from claude_backup.layout import chat_path
 
 ACC = "acct-22222222-2222-4222-8222-222222222222"
@@ -28,6 +35,24 @@ LINE = [("h1", ROOT), ("a1", "h1")]
 def test_new_chat() -> None:
     change = describe_chat(C, Side(None, None), Side(chat_path(ORG, "T", C), chat("T", LINE)))
     assert change.kinds == ("new",) and change.what == "new (2 messages)" and change.title == "T"
+
+
+def test_a_new_chat_is_described_from_what_the_sync_knew_without_reading_it() -> None:
+    path = chat_path(ORG, "T", C)
+    data = chat("T", [*LINE, ("h2", "a1")])
+
+    def unread(sha: bytes) -> bytes:
+        raise AssertionError("read back")
+
+    known = {b"1" * 40: NewChat.of(json.loads(data))}
+    _, summary = plan_commits([FileChange(path, None, b"1" * 40)], unread, known)
+    assert [(c.kinds, c.what, c.title) for c in summary.chats] == [
+        (("new",), "new (3 messages)", "T")
+    ]
+    # an update is described from both versions, read as ever
+    blobs = {b"1" * 40: chat("T", LINE), b"2" * 40: data}
+    _, summary = plan_commits([FileChange(path, b"1" * 40, b"2" * 40)], blobs.__getitem__, known)
+    assert [c.what for c in summary.chats] == ["1 message added"]
 
 
 def test_messages_added_vs_new_branch_vs_switch() -> None:

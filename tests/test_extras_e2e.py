@@ -105,6 +105,26 @@ def test_each_upload_is_fetched_once(rich: Fake, tmp_path: Path) -> None:
     assert_git_healthy(archive)
 
 
+def test_uploads_are_fetched_while_chats_still_arrive(tmp_path: Path) -> None:
+    """Each chat's uploads are asked for as soon as the chat is stored, beside the requests
+    for the next chats (not after all of them), and each still once."""
+    model = make_model(chats=12)
+    personal = model.accounts[0].orgs[0]
+    for chat in sorted(personal.chats):
+        model.attach_upload(chat, "document", "notes.pdf")
+    with FakeClaudeServer(model, latency=0.02) as server:
+        fake = Fake(model, server)
+        archive = tmp_path / "archive"
+        result = sync(fake, archive, "-c", "2")
+        assert result.returncode == 0, result.stderr
+        log = server.request_log()
+        kinds = ["upload" if r.path.endswith("/contents") else r.kind for r in log]
+        assert kinds.index("upload") < max(i for i, k in enumerate(kinds) if k == "detail")
+        assert content_requests(fake) == Counter({u: 1 for u in fake.model.uploads})
+        assert_archive_matches(fake, archive)
+        assert_git_healthy(archive)
+
+
 def test_a_gone_file_is_recorded_missing_and_not_retried(rich: Fake, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     uploads = {u.name: u for u in uploads_of(rich)}

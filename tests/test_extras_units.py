@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
 from claude_backup.describe import Side, describe_files
-from claude_backup.extras.context import ExtrasReport
+from claude_backup.extras.context import ExtrasReport, Tasks
 from claude_backup.extras.history import describe_extra
 from claude_backup.extras.paths import safe_file_name, sandbox_relative
 from claude_backup.extras.sandbox import uses_sandbox
@@ -167,3 +168,48 @@ def test_commit_lines(old: Side, new: Side, line: str | None) -> None:
 def test_commit_lines_reach_the_commit_message() -> None:
     change = (side(None), side(f"{ACC}/{ORGDIR}/memory.md"))
     assert describe_files([change]).other == ["memory updated"]
+
+
+def test_tasks_keep_the_first_failure_and_cancel_the_rest() -> None:
+    async def main() -> None:
+        tasks = Tasks()
+
+        async def slow() -> None:
+            await asyncio.sleep(10)
+
+        async def fail() -> None:
+            await asyncio.sleep(0)
+            raise OSError("disk full")
+
+        pending = tasks.add(slow())
+        tasks.add(fail())
+        tasks.raise_failure()  # nothing has failed yet
+        await asyncio.sleep(0.01)
+        with pytest.raises(OSError, match="disk full"):
+            tasks.raise_failure()
+        with pytest.raises(OSError, match="disk full"):
+            await tasks.wait()
+        await tasks.cancel()
+        assert pending.cancelled()
+
+    asyncio.run(main())
+
+
+def test_tasks_wait_for_tasks_added_while_waiting() -> None:
+    async def main() -> list[int]:
+        tasks, done = Tasks(), []
+
+        async def second() -> None:
+            await asyncio.sleep(0.01)
+            done.append(2)
+
+        async def first() -> None:
+            await asyncio.sleep(0)
+            tasks.add(second())
+            done.append(1)
+
+        tasks.add(first())
+        await tasks.wait()
+        return done
+
+    assert asyncio.run(main()) == [1, 2]

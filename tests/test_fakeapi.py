@@ -574,6 +574,27 @@ def test_max_in_flight_and_latency(world: World) -> None:
         assert srv.max_in_flight == 1
 
 
+def test_latency_includes_the_fakes_own_work(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply leaves `latency` after its request arrived, however long the fake took to build
+    it (up to that latency): the benchmarks' ideal assumes a server answering in `latency`."""
+    slow_detail = world.model.chat_detail
+
+    def detail(chat: object) -> object:
+        time.sleep(0.2)
+        return slow_detail(chat)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world.model, "chat_detail", detail)
+    with (
+        FakeClaudeServer(world.model, latency=0.3) as srv,
+        httpx.Client(base_url=srv.base_url, cookies={"sessionKey": KEY}) as c,
+    ):
+        c.get("/api/organizations")  # connected
+        start = time.monotonic()
+        assert c.get(detail_url(world.personal, world.chats[0].uuid)).status_code == 200
+        elapsed = time.monotonic() - start
+    assert 0.3 <= elapsed < 0.45
+
+
 def test_request_log_never_holds_the_key(
     world: World, server: FakeClaudeServer, client: httpx.Client
 ) -> None:

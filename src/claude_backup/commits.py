@@ -37,6 +37,8 @@ def identity(path: str) -> tuple[str, ...]:
 
 def pair_moves(changes: Sequence[FileChange]) -> tuple[list[FileMove], list[FileChange]]:
     """Match each removed file with the added file of the same identity."""
+    if all(c.new_sha is not None for c in changes):
+        return [], list(changes)  # nothing removed, nothing moved (a first sync, say)
     added = {identity(c.path): c for c in changes if c.old_sha is None and c.new_sha is not None}
     moves: list[FileMove] = []
     paired: set[str] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from pathlib import Path
 
 from .errors import ArchiveError
@@ -61,6 +62,14 @@ def write_atomic(path: Path, data: bytes) -> bool:
             raise archive_error(exc, path) from exc
         raise
     return True
+
+
+def start_flush_to_disk() -> threading.Thread:
+    """Start `flush_to_disk` in the background: what was written so far goes to disk while the
+    caller goes on (a later `flush_to_disk` then has little left to wait for)."""
+    thread = threading.Thread(target=flush_to_disk, name="flush", daemon=True)
+    thread.start()
+    return thread
 
 
 def flush_to_disk() -> None:

@@ -30,7 +30,7 @@ from .errors import (
     UnexpectedResponse,
 )
 from .extras import ChatWork, Extras, ExtrasContext, ExtrasReport
-from .files import archive_error, move
+from .files import archive_error, move, start_flush_to_disk
 from .keys import SessionKey
 from .layout import ACCOUNT_FILE, DELETED, ORG_FILE, account_dir, chat_path, org_dir, org_folder
 from .naming import is_uuid, uuid_of
@@ -365,6 +365,7 @@ class AccountSync:
         return st, extras.local_pass(uuid, stored, chat)
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
+        start_flush_to_disk()  # the files written go to disk while the commit is prepared
         try:
             changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
             if not changes:
