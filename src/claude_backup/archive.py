@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import stat
+import struct
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,13 @@ from .errors import ArchiveError, ArchiveLocked
 from .files import DIR_MODE, archive_error, flush_to_disk, make_dirs, write_atomic
 from .gitindex import IndexFile, IndexStat
 from .layout import MARKER, TEMP_PREFIX
-from .packing import StreamingStore, merge_small_packs, pack_loose_objects, remove_leftovers
+from .packing import (
+    SHA_BYTES,
+    StreamingStore,
+    merge_small_packs,
+    pack_loose_objects,
+    remove_leftovers,
+)
 from .render import json_bytes
 
 FILE_GIT_MODE = 0o100644
@@ -63,8 +70,9 @@ class Archive:
         self.root = root
         self.repo = repo
         self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
-        self._changed_stats: dict[str, os.stat_result] = {}  # by changes(): for the index
-        self._written: dict[str, tuple[bytes, tuple[int, int, int]]] = {}  # by write_file
+        self._hashed_at: dict[str, tuple[int, int, int]] = {}  # by changes(): for the index
+        # by write_file: inode -> binary sha, size, mtime (compact: a first sync writes 10,000s)
+        self._written: dict[int, bytes] = {}
         store = repo.object_store
         if not isinstance(store, DiskObjectStore):
             raise ArchiveError(f"{root} is not a git repository on disk")
@@ -231,7 +239,7 @@ class Archive:
         interrupted writes are deleted on the way.
         """
         head_commit = self.head()
-        self._changed_stats = {}
+        self._hashed_at = {}
         trusted = self._index_is_head(head_commit)
         index = IndexFile.read(self._index_path()) if trusted else None
         if index is None:  # the slow way; the index is rebuilt below
@@ -251,17 +259,18 @@ class Archive:
             old = head.get(rel)
             if old is not None and _unchanged(stats.get(rel), old, st, racy_after):
                 continue
-            written = self._written.get(rel)
-            if written is not None and written[1] == _stat_key(st):
-                new = written[0]  # stored by `write_file` and not touched since
+            written = self._written.get(st.st_ino)
+            if written is not None and written[SHA_BYTES:] == _size_and_time(st):
+                new = written[:SHA_BYTES].hex().encode("ascii")  # by `write_file`, untouched
             else:
                 new = self._store_blob(str(self.root / rel))
             if new != old:
                 changes.append(FileChange(rel, old, new))
-                self._changed_stats[rel] = st
+                self._hashed_at[rel] = _stat_key(st)
             elif old is not None and not trusted:
                 index.set(rel, old, FILE_GIT_MODE, st)
         changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
+        self._written.clear()  # used: files written from here on are written after this walk
         changes.sort(key=lambda change: change.path)
         if not trusted:
             self._reset_index(index, head, head_commit)
@@ -342,8 +351,7 @@ class Archive:
             st = os.lstat(path)
         except OSError:
             return sha  # gone again already: `changes()` sees what is there
-        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
-        self._written[rel] = (sha, _stat_key(st))
+        self._written[st.st_ino] = bytes.fromhex(sha.decode("ascii")) + _size_and_time(st)
         return sha
 
     def _store_blob(self, full: str) -> bytes:
@@ -452,12 +460,16 @@ class Archive:
         for path, sha in final.items():
             if sha is None:
                 index.remove(path)
-            else:
-                # the stat the file had when it was hashed: if it changed since, the next sync
-                # sees a different stat and hashes it again
-                index.set(path, sha, FILE_GIT_MODE, self._changed_stats.get(path))
+                continue
+            try:
+                st: os.stat_result | None = os.lstat(self.root / path)
+            except FileNotFoundError:
+                st = None
+            if st is not None and _stat_key(st) != self._hashed_at.get(path):
+                st = None  # changed since it was hashed: the next sync hashes it again
+            index.set(path, sha, FILE_GIT_MODE, st)
         self._loaded_index = None
-        self._changed_stats = {}
+        self._hashed_at = {}
         return index.write(self._index_path())
 
     def _pack_if_needed(self) -> None:
@@ -470,6 +482,10 @@ class Archive:
         """Move loose objects into a pack, streamed (dulwich's own `pack_loose_objects` holds
         every loose object in memory at once). Returns how many objects were packed."""
         return pack_loose_objects(self.objects.store)
+
+
+def _size_and_time(st: os.stat_result) -> bytes:
+    return struct.pack("<qq", st.st_size, st.st_mtime_ns)
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int]:

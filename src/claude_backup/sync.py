@@ -365,11 +365,11 @@ class AccountSync:
         return st, extras.local_pass(uuid, stored, chat)
 
     def _commit(self, account: dict[str, Any], account_uuid: str, report: AccountReport) -> None:
-        start_flush_to_disk()  # the files written go to disk while the commit is prepared
         try:
             changes = [c for c in self.archive.changes() if _belongs_to(c, account_uuid)]
             if not changes:
                 return
+            start_flush_to_disk()  # what was written goes to disk while the commit is made
             steps, summary = plan_commits(changes, self.archive.read_blob, self.new_chats)
             commit = self.archive.commit(steps, author=_author(account))
         except OSError as exc:

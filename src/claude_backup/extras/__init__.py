@@ -5,10 +5,9 @@ after storing them.
 Order of work: while the chats are fetched, each changed chat's local pass (artifacts rebuilt,
 uploads collected) and then its network pass (its uploads, its sandbox, its index), the new
 entries of `account/files`, projects and memory; once the chats are stored, the uploads only
-that list names. Every request goes through the
-sync's `ClaudeClient` (its politeness and retries). A failed item is reported and tried again
-next sync; a file that is gone is recorded, never retried on every run, and never fails the
-sync.
+that list names. Every request goes through the sync's `ClaudeClient` (its politeness and
+retries). A failed item is reported and tried again next sync; a file that is gone is
+recorded, never retried on every run, and never fails the sync.
 """
 
 from __future__ import annotations
@@ -19,7 +18,15 @@ from typing import Any
 
 from ..layout import org_dir
 from ..plan import StoredChat
-from .chatfiles import ChatWork, LocalPass, network_pass, remember_done, wanted_uploads
+from .chatfiles import (
+    ChatWork,
+    LocalPass,
+    finish_locally,
+    needs_network,
+    network_pass,
+    remember_done,
+    wanted_uploads,
+)
 from .context import ExtrasContext, ExtrasReport, Tasks
 from .memory import sync_memory
 from .projects import sync_projects
@@ -62,9 +69,14 @@ class Extras:
         return found
 
     def local_pass(self, uuid: str, chat: StoredChat, data: Mapping[str, Any]) -> ChatWork | None:
-        """A chat just written: its artifacts and folder; the work left for `chat_stored`.
-        Safe from worker threads."""
-        return self.local.chat(uuid, chat, data)
+        """A chat just written: its artifacts and folder, and its index too when it has nothing
+        to fetch; the work left for `chat_stored`. Safe from worker threads."""
+        work = self.local.chat(uuid, chat, data)
+        if work is None or needs_network(self.ctx, work):
+            return work
+        finish_locally(self.ctx, work)
+        self._started.add(uuid)  # set.add holds the GIL: safe from threads
+        return None
 
     def chat_stored(self, work: ChatWork | None) -> None:
         """Start the network pass of a chat whose local pass is done. Raises the first failure

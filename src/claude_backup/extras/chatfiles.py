@@ -193,6 +193,17 @@ def wanted_uploads(work: list[ChatWork]) -> list[Wanted]:
     ]
 
 
+def needs_network(ctx: ExtrasContext, item: ChatWork) -> bool:
+    """Whether a changed chat has uploads or a sandbox to fetch before its index is written."""
+    return item.needs_sandbox or (ctx.settings.files and bool(item.refs))
+
+
+def finish_locally(ctx: ExtrasContext, item: ChatWork) -> None:
+    """Write the index of a chat with nothing to fetch (`needs_network` False), in the thread
+    of its local pass: no task waits for it."""
+    item.done = _write_index(ctx, item) or not ctx.settings.files
+
+
 async def network_pass(ctx: ExtrasContext, item: ChatWork) -> None:
     """A changed chat's network pass once its uploads are stored: its sandbox, then its
     index.json. `item.done` then says whether nothing is left to retry."""

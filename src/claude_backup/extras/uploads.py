@@ -64,11 +64,6 @@ def metadata(root: Path, org_path: str, file_uuid: str) -> dict[str, Any] | None
     return data if isinstance(data, dict) else None
 
 
-def stored_path(root: Path, org_path: str, file_uuid: str) -> str | None:
-    """Where an upload's bytes are (relative to root), if we have them."""
-    return _stored_at(org_path, metadata(root, org_path, file_uuid))
-
-
 def _stored_at(org_path: str, meta: Mapping[str, Any] | None) -> str | None:
     stored = meta.get("stored_as") if meta else None
     return f"{org_path}/{FILES}/{stored}" if isinstance(stored, str) else None
