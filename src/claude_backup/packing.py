@@ -189,9 +189,10 @@ class PackWriter:
 class StreamingStore:
     """An object store whose new objects go into one pack being written, until `flush`.
 
-    Offers what `commit_tree_changes` uses (`__getitem__`, `add_object`), so a commit's trees go
-    into the pack too. Objects of the pending pack are read back from its file with ordinary
-    reads: dulwich maps a pack into memory, which would count a whole new pack as ours."""
+    A commit's trees and the commit itself go into the pack too (`add_built`), and trees are
+    read back with `__getitem__`. Objects of the pending pack are read back from its file with
+    ordinary reads: dulwich maps a pack into memory, which would count a whole new pack as
+    ours."""
 
     def __init__(self, store: DiskObjectStore) -> None:
         self.store = store
