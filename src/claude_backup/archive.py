@@ -308,14 +308,14 @@ class Archive:
             return False
         return isinstance(stamp, dict) and stamp == {
             "head": head.decode("ascii"),
-            "index": _index_file_key(st),
+            "index": list(_stat_key(st)),
         }
 
     def _stamp_index(self, head: ObjectID) -> None:
         """Record that the index file, as it is now, holds HEAD's files (it was just written)."""
         with contextlib.suppress(OSError):  # no stamp only means a slower next sync
             st = os.stat(self._index_path())
-            stamp = {"head": head.decode("ascii"), "index": _index_file_key(st)}
+            stamp = {"head": head.decode("ascii"), "index": list(_stat_key(st))}
             write_atomic(self._stamp_path(), json.dumps(stamp).encode("ascii"))
 
     def _stamp_path(self) -> Path:
@@ -489,11 +489,8 @@ def _size_and_time(st: os.stat_result) -> bytes:
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    """What says a file is still the one seen: its size, modification time and inode."""
     return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _index_file_key(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def _racy_after(index_file: Path) -> int:
