@@ -31,7 +31,7 @@ def measure(results: Results, runs: int) -> None:
     wall = median(times)
     results.add("startup_help", wall, "s", f"≤ {TARGET_SECONDS} s", wall <= TARGET_SECONDS)
     probe = (
-        "import sys, claude_backup.cli as c; "
+        "import sys, claude_backup.cli.app as c; "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     python = str(Path(CLI).parent / "python")

@@ -15,9 +15,10 @@ from dulwich.repo import Repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_backup.archive import Archive, CommitStep, FileChange
+from claude_backup.archive.gitindex import IndexFile
+from claude_backup.archive.repository import Archive
 from claude_backup.errors import ArchiveError
-from claude_backup.gitindex import IndexFile, read_index_stats
+from claude_backup.model.changes import CommitStep, FileChange
 
 AUTHOR = "Test <test@example.com>"
 
@@ -149,7 +150,8 @@ def test_an_unreadable_folder_is_an_error_not_a_deletion(
 def test_the_fast_index_reader_agrees_with_dulwich(archive: Archive) -> None:
     root = archive.root
     git(root, "update-index", "--refresh")  # an index written by git itself
-    ours = read_index_stats(root / ".git" / "index")
+    read = IndexFile.read(root / ".git" / "index")
+    ours = read.stats() if read is not None else None
     index = Repo(str(root)).open_index()
     assert ours is not None and set(ours) == {p.decode() for p in index.paths()}
     for path, entry in index.items():
@@ -163,7 +165,7 @@ def test_the_fast_index_reader_leaves_other_forms_to_dulwich(archive: Archive) -
     assert IndexFile.parse(data[:-1] + bytes([data[-1] ^ 1])) is None  # damaged
     assert IndexFile.parse(data[:30]) is None
     git(archive.root, "update-index", "--index-version", "4")
-    assert read_index_stats(index_file) is None
+    assert IndexFile.read(index_file) is None
     write(archive.root, "acct/org/chats/chat-2.json", '{"n": 22}\n')
     assert paths(commit_all(archive)) == ["acct/org/chats/chat-2.json"]
 
@@ -185,8 +187,9 @@ def test_a_path_longer_than_the_index_name_field(tmp_path: Path) -> None:
     names = ["short.json", "d/" * 2500 + "long.json", "é/ünïcode.json"]
     for name in names:
         git(tmp_path, "update-index", "--add", "--cacheinfo", f"100644,{sha},{name}")
-    stats = read_index_stats(tmp_path / ".git" / "index")
-    assert stats is not None
+    index = IndexFile.read(tmp_path / ".git" / "index")
+    assert index is not None
+    stats = index.stats()
     assert {rel: stat.sha.decode() for rel, stat in stats.items()} == dict.fromkeys(names, sha)
 
 
@@ -195,7 +198,8 @@ def test_the_index_we_write_is_what_git_and_dulwich_read(archive: Archive) -> No
     write(root, "acct/org/chats/ünïcode 中文 chat.json", "{}\n")
     commit_all(archive)
     index = Repo(str(root)).open_index()  # dulwich
-    ours = read_index_stats(root / ".git" / "index")
+    read = IndexFile.read(root / ".git" / "index")
+    ours = read.stats() if read is not None else None
     assert ours is not None
     assert {p.decode(): e.sha for p, e in index.items()} == {  # type: ignore[union-attr]
         rel: stat.sha for rel, stat in ours.items()

@@ -1,16 +1,10 @@
 import json
 
-from claude_backup.archive import FileChange
-from claude_backup.commits import pair_moves, plan_commits
-from claude_backup.describe import (
-    NewChat,
-    Side,
-    describe_chat,
-    describe_files,
-    message,
-    one_line,
-)
-from claude_backup.layout import chat_path
+from claude_backup.model.changes import FileChange
+from claude_backup.model.layout import chat_path
+from claude_backup.model.messages import NewChat, Side, describe_chat, describe_files, message
+from claude_backup.sync.commits import pair_moves, plan_commits
+from claude_backup.text import one_line
 
 ACC = "acct-22222222-2222-4222-8222-222222222222"
 ORG = f"{ACC}/Org-11111111-1111-4111-8111-111111111111"

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from claude_backup.extras.artifacts import INDEX, commands, extension, reconstruct
+from claude_backup.model.layout import ARTIFACTS_INDEX as INDEX
+from claude_backup.sync.extras.artifacts import commands, extension, reconstruct
 
 GOLDEN = Path(__file__).parent / "golden" / "artifacts"
 ROOT = "00000000-0000-4000-8000-000000000000"

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from claude_backup.client import Politeness
-from claude_backup.extras.artifacts import reconstruct
 from claude_backup.fakeapi import FakeClaudeServer
 from claude_backup.fakeapi.extras import Upload
 from claude_backup.keys import SessionKey
-from claude_backup.sync import SyncSettings, run
+from claude_backup.sync.extras.artifacts import reconstruct
+from claude_backup.sync.run import SyncSettings, run
 from conftest import KEY, Fake, assert_archive_matches, assert_git_healthy, git, make_model, sync
 
 

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from claude_backup.describe import Side, describe_files
-from claude_backup.extras.context import ExtrasReport, Tasks
-from claude_backup.extras.history import describe_extra
-from claude_backup.extras.paths import safe_file_name, sandbox_relative
-from claude_backup.extras.sandbox import uses_sandbox
-from claude_backup.extras.uploads import Wanted, file_refs, sources
-from claude_backup.render import human_size
+from claude_backup.model.messages import Side, describe_extra, describe_files
+from claude_backup.sync.extras.context import ExtrasReport, Tasks
+from claude_backup.sync.extras.paths import safe_file_name, sandbox_relative
+from claude_backup.sync.extras.sandbox import uses_sandbox
+from claude_backup.sync.extras.uploads import Wanted, file_refs, sources
+from claude_backup.text import human_size
 
 ORG = "0b4c1f6e-1111-4222-8333-444455556666"
 FILE = "7d0b6da5-0b7b-4e03-80f8-42057434cdaa"

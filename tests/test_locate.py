@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from claude_backup.layout import MARKER
 from claude_backup.locate import default_archive, find_archive
+from claude_backup.model.layout import MARKER
 
 
 def make_archive(path: Path) -> Path:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pathvalidate import validate_filename
 
-from claude_backup.naming import (
+from claude_backup.model.naming import (
     chat_file_name,
     clean_title,
     folder_name,

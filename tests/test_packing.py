@@ -19,10 +19,11 @@ from dulwich.pack import Pack, apply_delta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_backup import packing
-from claude_backup.archive import Archive, CommitStep
+from claude_backup.archive import packing
+from claude_backup.archive.packing import PackWriter, remove_leftovers, tree_delta
+from claude_backup.archive.repository import Archive
 from claude_backup.errors import ArchiveError
-from claude_backup.packing import PackWriter, remove_leftovers, tree_delta
+from claude_backup.model.changes import CommitStep
 
 AUTHOR = "Test <test@example.com>"
 
@@ -318,8 +319,8 @@ CRASHING_SYNC = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from claude_backup import packing
-    from claude_backup.archive import Archive, CommitStep
+    from claude_backup.archive import packing
+    from claude_backup.archive.repository import Archive, CommitStep
 
     root, call, stop = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     seen = 0

@@ -1,5 +1,6 @@
-from claude_backup.layout import chat_path
-from claude_backup.plan import ChatRecord, OrgListing, StoredChat, plan_sync, same_time
+from claude_backup.model.layout import chat_path
+from claude_backup.model.records import ChatRecord, OrgListing, StoredChat
+from claude_backup.sync.plan import plan_sync, same_time
 
 ORG = "11111111-1111-4111-8111-111111111111"
 ORG_PATH = f"acct-22222222-2222-4222-8222-222222222222/Org-{ORG}"

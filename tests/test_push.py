@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from claude_backup.remote import absolute_location, is_location, local_path, redact
+from claude_backup.archive.remote import absolute_location, is_location, local_path, redact
 from conftest import Fake, assert_git_healthy, commit_count, git, run_cli, sync
 
 SSHD = Path("/usr/sbin/sshd")

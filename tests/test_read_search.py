@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from claude_backup.errors import UsageError
+from claude_backup.model.canonical import json_bytes
 from claude_backup.read.search import Query, chat_units, match, search, snippet
 from claude_backup.read.source import DiskSnapshot
-from claude_backup.render import json_bytes
 from test_read_samples import blocks_chat, branching_chat
 
 ACCOUNT = "a@example.com-00000000-0000-4000-8000-00000000a000"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_backup.render import json_bytes
+from claude_backup.model.canonical import json_bytes
 
 
 def stdlib_bytes(value: Any) -> bytes:

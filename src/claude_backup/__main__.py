@@ -1,3 +1,3 @@
-from .cli import main
+from claude_backup.cli.app import main
 
 main()

@@ -16,8 +16,8 @@ from typing import Any
 import backoff
 import httpx
 
-from . import __version__
-from .errors import (
+from claude_backup import __version__
+from claude_backup.errors import (
     ApiError,
     AuthError,
     BlockedError,
@@ -25,8 +25,8 @@ from .errors import (
     RetryableApiError,
     UnexpectedResponse,
 )
-from .keys import SessionKey
-from .retry import parse_retry_after, wait_generator
+from claude_backup.keys import SessionKey
+from claude_backup.retry import parse_retry_after, wait_generator
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from claude_backup.errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from .errors import AuthError, UsageError
+from claude_backup.errors import AuthError, UsageError
 
 KEY_PREFIX = "sk-ant-"
 ENV_VAR = "CLAUDE_SESSION_KEY"

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .layout import MARKER
+from claude_backup.model.layout import MARKER
 
 ENV_VAR = "CLAUDE_BACKUP_ARCHIVE"
 

@@ -12,9 +12,9 @@ Usage::
         httpx.get(f"{server.base_url}/api/account", cookies={"sessionKey": "sk-ant-sid01-test"})
 """
 
-from .extras import Doc, Project, SandboxFile, Upload
-from .faults import FAULT_KINDS, REGION_URL, TRANSIENT_KINDS, Fault, FaultPlan
-from .model import (
+from claude_backup.fakeapi.extras import Doc, Project, SandboxFile, Upload
+from claude_backup.fakeapi.faults import FAULT_KINDS, REGION_URL, TRANSIENT_KINDS, Fault, FaultPlan
+from claude_backup.fakeapi.model import (
     ROOT_MESSAGE_UUID,
     Account,
     Chat,
@@ -25,7 +25,12 @@ from .model import (
     Org,
     populate_demo,
 )
-from .server import ENDPOINT_KINDS, FakeClaudeServer, RequestRecord, endpoint_kind
+from claude_backup.fakeapi.server import (
+    ENDPOINT_KINDS,
+    FakeClaudeServer,
+    RequestRecord,
+    endpoint_kind,
+)
 
 __all__ = [
     "ENDPOINT_KINDS",

@@ -7,8 +7,8 @@ import contextlib
 import signal
 import sys
 
-from .model import FakeClaude, populate_demo
-from .server import FakeClaudeServer
+from claude_backup.fakeapi.model import FakeClaude, populate_demo
+from claude_backup.fakeapi.server import FakeClaudeServer
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from .extras import (
+from claude_backup.fakeapi.extras import (
     SANDBOX_ROOT,
     Doc,
     FileKind,
@@ -412,15 +412,6 @@ class FakeClaude:
             self._keys[session_key] = account
             return account
 
-    def add_session_key(self, account: Account, session_key: str) -> None:
-        """Another key for the same account (e.g. a second browser login)."""
-        with self.lock:
-            self._keys[session_key] = account
-
-    def revoke_session_key(self, session_key: str) -> None:
-        with self.lock:
-            self._keys.pop(session_key, None)
-
     def account_for_key(self, session_key: str) -> Account | None:
         with self.lock:
             return self._keys.get(session_key)
@@ -781,10 +772,6 @@ class FakeClaude:
     def edit_doc(self, project_uuid: str, doc_uuid: str, content: str) -> None:
         with self.lock:
             self.find_project(project_uuid)[1].docs[doc_uuid].content = content
-
-    def remove_doc(self, project_uuid: str, doc_uuid: str) -> None:
-        with self.lock:
-            del self.find_project(project_uuid)[1].docs[doc_uuid]
 
     def add_project_file(
         self, project_uuid: str, kind: FileKind = "document", name: str | None = None

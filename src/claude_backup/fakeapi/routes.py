@@ -15,9 +15,9 @@ import base64
 import binascii
 import json
 
-from .extras import webp_bytes
-from .faults import Reply, error_reply, json_bytes
-from .model import Account, FakeClaude, Org
+from claude_backup.fakeapi.extras import webp_bytes
+from claude_backup.fakeapi.faults import Reply, error_reply, json_bytes
+from claude_backup.fakeapi.model import Account, FakeClaude, Org
 
 MAX_FILES_PAGE = 100
 

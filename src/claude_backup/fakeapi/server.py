@@ -22,9 +22,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .faults import FaultPlan, Reply, error_reply, json_bytes, not_found_reply
-from .model import Account, FakeClaude
-from .routes import MAX_FILES_PAGE, BadRequest, route_extra
+from claude_backup.fakeapi.faults import FaultPlan, Reply, error_reply, json_bytes, not_found_reply
+from claude_backup.fakeapi.model import Account, FakeClaude
+from claude_backup.fakeapi.routes import MAX_FILES_PAGE, BadRequest, route_extra
 
 ENDPOINT_KINDS = ("account", "organizations", "list", "detail", "other")
 

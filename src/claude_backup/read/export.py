@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from ..errors import ArchiveError, UsageError
-from ..files import write_atomic
-from ..naming import uuid_of
-from ..render import json_bytes
-from .markdown import BranchMode, chat_title, escape, format_time, render_chat
-from .parts import text
-from .source import Snapshot, load_chat, org_name
+from claude_backup.archive.files import write_atomic
+from claude_backup.errors import ArchiveError, UsageError
+from claude_backup.model.canonical import json_bytes
+from claude_backup.model.naming import uuid_of
+from claude_backup.read.markdown import BranchMode, chat_title, escape, format_time, render_chat
+from claude_backup.read.parts import text
+from claude_backup.read.source import Snapshot, load_chat, org_name
 
 MARKER = ".claude-backup-export.json"
 Format = Literal["md", "html"]
@@ -66,7 +66,7 @@ def export(
     files = snapshot.chat_files()
     orgs: dict[str, str] = {}
     if fmt == "html":
-        from .html import ChatEntry, write_site
+        from claude_backup.read.html import ChatEntry, write_site
 
         entries = []
         for file in files:

@@ -28,12 +28,12 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from ..files import write_atomic
-from . import assets
-from .markdown import SAFE_SCHEMES, chat_title, format_time, sender_name
-from .parts import Caption, Code, Links, Part, Prose, message_parts, text
-from .search import chat_units
-from .tree import ROOT, MessageTree, fork_kind
+from claude_backup.archive.files import write_atomic
+from claude_backup.read import assets
+from claude_backup.read.markdown import SAFE_SCHEMES, chat_title, format_time, sender_name
+from claude_backup.read.parts import Caption, Code, Links, Part, Prose, message_parts, text
+from claude_backup.read.search import chat_units
+from claude_backup.read.tree import ROOT, MessageTree, fork_kind
 
 LEXER_ALIASES = {"svg": "xml", "jsx": "jsx", "sh": "bash", "shell": "bash"}
 FORK_TITLES = {"edit": "edited prompt", "retry": "retried reply", "mixed": "branches"}

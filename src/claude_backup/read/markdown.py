@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from .parts import Caption, Code, Links, Part, Prose, message_parts, text
-from .tree import Branch, Fork, MessageTree, walk_all
+from claude_backup.read.parts import Caption, Code, Links, Part, Prose, message_parts, text
+from claude_backup.read.tree import Branch, Fork, MessageTree, walk_all
 
 BranchMode = Literal["current", "all"]
 SENDERS = {"human": "Human", "assistant": "Claude"}

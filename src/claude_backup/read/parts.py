@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .tree import Message
+from claude_backup.read.tree import Message
 
 
 @dataclass(frozen=True)

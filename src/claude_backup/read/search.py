@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
-from .markdown import chat_title
-from .parts import text
-from .source import ChatFile, Snapshot, parse_chat
-from .tree import chat_messages
+from claude_backup.errors import UsageError
+from claude_backup.model.layout import ChatFile
+from claude_backup.read.markdown import chat_title
+from claude_backup.read.parts import text
+from claude_backup.read.source import Snapshot, parse_chat
+from claude_backup.read.tree import chat_messages
 
 BEFORE = 60
 AFTER = 140

@@ -7,26 +7,22 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ArchiveError, UsageError
-from ..layout import CHATS, DELETED, MARKER, ORG_FILE, ChatLocation, parse_chat_path
-from ..naming import is_uuid, uuid_of
-from .markdown import chat_title
+from claude_backup.errors import ArchiveError, UsageError
+from claude_backup.model.layout import (
+    CHATS,
+    DELETED,
+    MARKER,
+    ORG_FILE,
+    ChatFile,
+    parse_chat_path,
+)
+from claude_backup.model.naming import is_uuid, uuid_of
+from claude_backup.read.markdown import chat_title
 
 _PREFIX_RE = re.compile(r"[0-9a-fA-F-]{4,36}")
-
-
-@dataclass(frozen=True)
-class ChatFile:
-    path: str  # relative to the archive, with forward slashes
-    location: ChatLocation
-
-    @property
-    def uuid(self) -> str:
-        return self.location.chat_uuid
 
 
 class NoMatch(UsageError):

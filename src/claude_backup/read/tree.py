@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..plan import ROOT_SENTINEL
+from claude_backup.model.records import ROOT_SENTINEL
 
 ROOT = ROOT_SENTINEL
 Message = Mapping[str, Any]
@@ -93,16 +93,6 @@ class MessageTree:
     def current_path(self, chat: Mapping[str, Any]) -> list[str]:
         leaf = self.current_leaf(chat)
         return self.path_to(leaf) if leaf is not None else []
-
-    def leaf_under(self, key: str, prefer: str | None = None) -> str:
-        """The leaf a branch starting at `key` shows: `prefer` if it lies below, else the
-        newest leaf below (the last one in the array)."""
-        if prefer is not None and key in self.path_to(prefer):
-            return prefer
-        node = key
-        while self.children[node]:
-            node = self.children[node][-1]
-        return node
 
     def siblings(self, key: str) -> list[str]:
         return self.children[self.parent[key]]

@@ -1,0 +1,118 @@
+"""Crash-safe file writes inside the archive: temp file, rename, one flush before a commit;
+private permissions."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+from pathlib import Path
+
+from claude_backup.errors import ArchiveError
+from claude_backup.model.layout import TEMP_PREFIX
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def make_dirs(path: Path) -> None:
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise archive_error(exc, path) from exc
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it already holds exactly that. Returns whether it wrote.
+
+    The bytes go to a temp file in the same folder, then are renamed over the target, so a run
+    killed at any point leaves either the old file or the new one, never a torn one. There is
+    no fsync per file (it costs more than the rest of the write; docs/performance.md):
+    `flush_to_disk` makes everything durable once, before a commit names it. A power loss
+    before that may leave a new file empty or cut short; the next sync reads it as unreadable
+    and fetches that chat again.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise archive_error(exc, path) from exc
+    temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        try:
+            fd = os.open(temp, flags, FILE_MODE)
+        except FileNotFoundError:  # a new folder (creating it first every time costs a syscall)
+            make_dirs(path.parent)
+            fd = os.open(temp, flags, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError):
+            raise archive_error(exc, path) from exc
+        raise
+    return True
+
+
+def start_flush_to_disk() -> threading.Thread:
+    """Start `flush_to_disk` in the background: what was written so far goes to disk while the
+    caller goes on (a later `flush_to_disk` then has little left to wait for)."""
+    thread = threading.Thread(target=flush_to_disk, name="flush", daemon=True)
+    thread.start()
+    return thread
+
+
+def flush_to_disk() -> None:
+    """Make every write so far durable: one flush for a whole sync instead of an fsync per
+    file. (Where the platform has no `sync`, durability is the operating system's.)"""
+    flush = getattr(os, "sync", None)
+    if flush is not None:
+        flush()
+
+
+def move(root: Path, old: str, new: str | None) -> None:
+    """Rename `old` to `new` (both relative to root), or delete it when `new` is None."""
+    source = root / old
+    try:
+        if new is None:
+            source.unlink(missing_ok=True)
+        else:
+            make_dirs((root / new).parent)
+            os.replace(source, root / new)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise archive_error(exc, source) from exc
+    remove_empty_parents(root, source.parent)
+
+
+def remove_empty_parents(root: Path, folder: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def archive_error(exc: OSError, path: Path) -> ArchiveError:
+    """Our one-line error for a failed file operation (disk full, permissions, ...)."""
+    if exc.errno == errno.ENOSPC:
+        return ArchiveError(
+            f"the disk is full while writing {path}; free some space and sync again"
+        )
+    if exc.errno == errno.EROFS:
+        return ArchiveError(f"cannot write {path}: the file system is read-only")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ArchiveError(f"cannot write {path}: permission denied")
+    return ArchiveError(f"cannot write {path}: {exc.strerror or exc}")

@@ -1,0 +1,505 @@
+"""The archive: a git repository with a checked-out tree. With packing.py (how objects are
+written into packs), the only module of the sync that imports dulwich.
+
+Verbs: `Archive.open` (create or validate), `lock`, `changes` (working tree vs HEAD), `commit`
+(one or more commits, the branch moved once, compare-and-swap), `read_head_file`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import struct
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import filelock
+from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
+from dulwich.object_store import DiskObjectStore, iter_tree_contents
+from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from claude_backup.archive.files import (
+    DIR_MODE,
+    archive_error,
+    flush_to_disk,
+    make_dirs,
+    write_atomic,
+)
+from claude_backup.archive.gitindex import IndexFile, IndexStat
+from claude_backup.archive.packing import (
+    SHA_BYTES,
+    StreamingStore,
+    merge_small_packs,
+    pack_loose_objects,
+    remove_leftovers,
+)
+from claude_backup.errors import ArchiveError, ArchiveLocked
+from claude_backup.model.canonical import json_bytes
+from claude_backup.model.changes import CommitStep, FileChange
+from claude_backup.model.layout import MARKER, TEMP_PREFIX
+
+FILE_GIT_MODE = 0o100644
+COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
+FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
+STALE_BRANCH_LOCK_SECONDS = 10
+PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
+HEAD = Ref(b"HEAD")
+MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
+
+
+class Archive:
+    def __init__(self, root: Path, repo: Repo) -> None:
+        self.root = root
+        self.repo = repo
+        self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
+        self._hashed_at: dict[str, tuple[int, int, int]] = {}  # by changes(): for the index
+        # by write_file: inode -> binary sha, size, mtime (compact: a first sync writes 10,000s)
+        self._written: dict[int, bytes] = {}
+        store = repo.object_store
+        if not isinstance(store, DiskObjectStore):
+            raise ArchiveError(f"{root} is not a git repository on disk")
+        store.delta_base_cache_limit = PACK_CACHE_BYTES
+        self.objects = StreamingStore(store)  # new objects, written into one pack per sync
+
+    @classmethod
+    def open(cls, root: Path) -> Archive:
+        """Open the archive at `root`, creating it if the folder is missing or empty.
+
+        Refuses a folder with other content, and a git repository that is not an archive of ours:
+        we would otherwise commit someone's files or rewrite their history.
+        """
+        root = root.expanduser().absolute()
+        if root.exists() and not root.is_dir():
+            raise ArchiveError(f"{root} is not a directory")
+        make_dirs(root)
+        if not (root / ".git").exists():
+            if any(root.iterdir()):
+                raise ArchiveError(
+                    f"{root} is not empty and not a claude-backup archive; choose an empty folder"
+                )
+            return cls._create(root)
+        try:
+            repo = Repo(str(root))
+        except (NotGitRepository, OSError) as exc:
+            raise ArchiveError(f"{root} holds a broken git repository: {exc}") from exc
+        archive = cls(root, repo)
+        if not archive._is_ours():
+            raise ArchiveError(
+                f"{root} is a git repository but not a claude-backup archive "
+                f"(no {MARKER}); choose another folder"
+            )
+        return archive
+
+    @classmethod
+    def _create(cls, root: Path) -> Archive:
+        if not os.access(root, os.W_OK):
+            raise ArchiveError(f"cannot write {root}: permission denied")
+        try:
+            repo = Repo.init(str(root))
+            repo.refs.set_symbolic_ref(HEAD, Ref(b"refs/heads/main"))
+        except OSError as exc:
+            raise ArchiveError(f"cannot create a git repository in {root}: {exc}") from exc
+        os.chmod(root / ".git", DIR_MODE)
+        exclude = root / ".git" / "info" / "exclude"
+        make_dirs(exclude.parent)
+        with open(exclude, "a", encoding="utf-8") as handle:
+            handle.write(f"{TEMP_PREFIX}*\n")  # an interrupted write's leftovers
+        archive = cls(root, repo)
+        write_atomic(root / MARKER, json_bytes(MARKER_CONTENT))
+        return archive
+
+    def _is_ours(self) -> bool:
+        if (self.root / MARKER).is_file():
+            return True
+        head = self.head()
+        if head is None:  # an empty repository: only ours if nothing else is in it yet
+            return not any(p.name != ".git" for p in self.root.iterdir())
+        return self.read_head_file(MARKER) is not None
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the archive for one sync; a second sync fails fast instead of interleaving."""
+        lock = filelock.FileLock(str(self.root / ".git" / "claude-backup.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise ArchiveLocked(
+                f"another claude-backup sync is running on {self.root}; wait for it to finish"
+            ) from None
+        except OSError as exc:
+            raise archive_error(exc, self.root / ".git") from exc
+        try:
+            remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
+            self._remove_stale_branch_lock()
+            yield
+        finally:
+            lock.release()
+
+    def _remove_stale_branch_lock(self) -> None:
+        """A sync killed while moving the branch leaves `<branch>.lock` behind, and every later
+        commit would fail on it. git holds that lock for milliseconds and no other sync runs
+        (we hold the archive's lock), so one older than a few seconds is left over."""
+        lock = self._branch_lock_path()
+        with contextlib.suppress(OSError):
+            if time.time() - lock.stat().st_mtime > STALE_BRANCH_LOCK_SECONDS:
+                lock.unlink()
+
+    def _branch_lock_path(self) -> Path:
+        ref = self._head_ref().decode("utf-8", "surrogateescape")
+        return self.root / ".git" / f"{ref}.lock"
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _head_ref(self) -> Ref:
+        refs, _ = self.repo.refs.follow(HEAD)
+        return refs[-1]
+
+    def head(self) -> ObjectID | None:
+        _, sha = self.repo.refs.follow(HEAD)
+        return sha
+
+    def _head_tree(self) -> ObjectID | None:
+        head = self.head()
+        if head is None:
+            return None
+        commit = self.repo[head]
+        assert isinstance(commit, Commit)
+        return ObjectID(commit.tree)
+
+    def head_files(self) -> dict[str, bytes]:
+        """Every file in HEAD: path -> blob sha."""
+        tree = self._head_tree()
+        if tree is None:
+            return {}
+        return {
+            entry.path.decode("utf-8", "surrogateescape"): entry.sha
+            for entry in iter_tree_contents(self.repo.object_store, tree)
+            if entry.path is not None and entry.sha is not None
+        }
+
+    def read_blob(self, sha: bytes) -> bytes:
+        return self.objects.read_raw(sha)
+
+    def read_head_file(self, path: str) -> bytes | None:
+        tree = self._head_tree()
+        if tree is None:
+            return None
+        root = self.repo.object_store[tree]
+        assert isinstance(root, Tree)
+        try:
+            _, sha = root.lookup_path(self.repo.object_store.__getitem__, path.encode())
+        except KeyError:
+            return None
+        return self.read_blob(sha)
+
+    def last_commit(self) -> tuple[int, str] | None:
+        """(commit time, first line of the message) of HEAD."""
+        head = self.head()
+        if head is None:
+            return None
+        commit = self.repo[head]
+        assert isinstance(commit, Commit)
+        return commit.commit_time, commit.message.decode("utf-8", "replace").split("\n", 1)[0]
+
+    def remote_head(self, remote: str) -> bytes | None:
+        """Where this archive last saw `remote`'s copy of our branch (None: never)."""
+        branch = self._head_ref().removeprefix(b"refs/heads/")
+        try:
+            return self.repo.refs[Ref(b"refs/remotes/" + remote.encode() + b"/" + branch)]
+        except KeyError:
+            return None
+
+    def changes(self) -> list[FileChange]:
+        """Working tree vs HEAD, file by file; new content is added to the object store.
+
+        Every file is stat'ed, as `git status` does; only files whose stat differs from the git
+        index are read and hashed. The index stands for HEAD's file list only when the stamp
+        this archive wrote with it says it was written for HEAD (reading HEAD's trees costs
+        seconds on a large archive); otherwise HEAD's trees are read and the index is rebuilt
+        from them, so a stale index (a run killed between moving the branch and writing the
+        index, a `git checkout`) can neither hide a change nor stay stale. Leftovers of
+        interrupted writes are deleted on the way.
+        """
+        head_commit = self.head()
+        self._hashed_at = {}
+        trusted = self._index_is_head(head_commit)
+        index = IndexFile.read(self._index_path()) if trusted else None
+        if index is None:  # the slow way; the index is rebuilt below
+            trusted = False
+            index = IndexFile.read(self._index_path()) or IndexFile()
+            head = self.head_files()
+        stats = index.stats()
+        if trusted:
+            head = {rel: stat.sha for rel, stat in stats.items()}
+        files, leftovers = self._working_files()
+        for path in leftovers:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        racy_after = _racy_after(self._index_path())
+        changes: list[FileChange] = []
+        for rel, st in files.items():
+            old = head.get(rel)
+            if old is not None and _unchanged(stats.get(rel), old, st, racy_after):
+                continue
+            written = self._written.get(st.st_ino)
+            if written is not None and written[SHA_BYTES:] == _size_and_time(st):
+                new = written[:SHA_BYTES].hex().encode("ascii")  # by `write_file`, untouched
+            else:
+                new = self._store_blob(str(self.root / rel))
+            if new != old:
+                changes.append(FileChange(rel, old, new))
+                self._hashed_at[rel] = _stat_key(st)
+            elif old is not None and not trusted:
+                index.set(rel, old, FILE_GIT_MODE, st)
+        changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
+        self._written.clear()  # used: files written from here on are written after this walk
+        changes.sort(key=lambda change: change.path)
+        if not trusted:
+            self._reset_index(index, head, head_commit)
+        self._loaded_index = (head_commit, index)
+        return changes
+
+    def _working_files(self) -> tuple[dict[str, os.stat_result], list[str]]:
+        """Every regular file of the working tree (rel path -> lstat), and the temp files of
+        interrupted writes. An unreadable folder raises: skipping it would read as deletions."""
+        files: dict[str, os.stat_result] = {}
+        leftovers: list[str] = []
+        pending = [(str(self.root), "")]
+        while pending:
+            folder, prefix = pending.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if prefix or name != ".git":
+                            pending.append((entry.path, f"{prefix}{name}/"))
+                    elif name.startswith(TEMP_PREFIX):
+                        leftovers.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        files[prefix + name] = entry.stat(follow_symlinks=False)
+        return files, leftovers
+
+    def _index_is_head(self, head: ObjectID | None) -> bool:
+        """Does the git index hold exactly HEAD's files? Known from the stamp written with it."""
+        if head is None:  # no commit yet: only an index that is not there holds nothing
+            return not self._index_path().exists()
+        try:
+            stamp = json.loads(self._stamp_path().read_bytes())
+            st = os.stat(self._index_path())
+        except (OSError, ValueError):
+            return False
+        return isinstance(stamp, dict) and stamp == {
+            "head": head.decode("ascii"),
+            "index": list(_stat_key(st)),
+        }
+
+    def _stamp_index(self, head: ObjectID) -> None:
+        """Record that the index file, as it is now, holds HEAD's files (it was just written)."""
+        with contextlib.suppress(OSError):  # no stamp only means a slower next sync
+            st = os.stat(self._index_path())
+            stamp = {"head": head.decode("ascii"), "index": list(_stat_key(st))}
+            write_atomic(self._stamp_path(), json.dumps(stamp).encode("ascii"))
+
+    def _stamp_path(self) -> Path:
+        return self.root / ".git" / "claude-backup" / "index-stamp.json"
+
+    def _reset_index(
+        self, index: IndexFile, head: dict[str, bytes], head_commit: ObjectID | None
+    ) -> None:
+        """Make the index hold HEAD's files again: unchanged files keep the stat just read,
+        others get HEAD's blob with no stat (so they are hashed again); files not in HEAD go."""
+        stats = index.stats()
+        for rel in stats.keys() - head.keys():
+            index.remove(rel)
+        for rel, sha in head.items():
+            stat = stats.get(rel)
+            if stat is None or stat.sha != sha:
+                index.set(rel, sha, FILE_GIT_MODE, None)
+        if index.write(self._index_path()) and head_commit is not None:
+            self._stamp_index(head_commit)
+
+    def _index_path(self) -> Path:
+        return self.root / ".git" / "index"
+
+    def write_file(self, path: Path, data: bytes) -> bytes | None:
+        """Write a file of the working tree (atomically: `write_atomic`) and store its content
+        ahead of the commit; `changes()` then takes the file's blob from here instead of
+        reading and hashing it again, as long as the file's stat is still the one written.
+        Returns the blob's sha, or None if the file already held `data`. Safe from threads."""
+        if not write_atomic(path, data):
+            return None
+        sha = self.objects.add_blob(data)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return sha  # gone again already: `changes()` sees what is there
+        self._written[st.st_ino] = bytes.fromhex(sha.decode("ascii")) + _size_and_time(st)
+        return sha
+
+    def _store_blob(self, full: str) -> bytes:
+        with open(full, "rb") as handle:
+            blob = Blob.from_string(handle.read())
+        self.objects.add_object(blob)
+        return blob.id
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def commit(
+        self, steps: Sequence[CommitStep], *, author: str, when: float | None = None
+    ) -> bytes:
+        """Make the commits in order, then move the branch once (so an interruption leaves HEAD
+        at the previous sync, and the new objects are packed and on disk before the branch
+        moves), then bring the index up to date with the working tree."""
+        old_head = self.head()
+        parent = old_head
+        tree = self._head_tree()
+        now = int(when if when is not None else time.time())
+        for step in steps:
+            changes = [(path.encode("utf-8"), sha) for path, sha in step.entries]
+            tree = self._apply(tree, changes)
+            if tree is None:  # nothing left: the empty tree
+                empty = Tree()
+                self.objects.add_object(empty)
+                tree = empty.id
+            parent = self._make_commit(tree, parent, step.message, author, now)
+        assert parent is not None
+        self.objects.flush()
+        flush_to_disk()  # the files and objects, before the branch names them
+        try:
+            moved = self.repo.refs.set_if_equals(self._head_ref(), old_head, parent)
+        except FileLocked:
+            raise ArchiveError(
+                f"{self._branch_lock_path()} exists: a git command is changing the branch, or "
+                "was interrupted; if none is running, delete that file and sync again"
+            ) from None
+        if not moved:
+            raise ArchiveError("the archive's branch moved during the sync; run sync again")
+        if self._update_index(steps, old_head):
+            self._stamp_index(parent)
+        flush_to_disk()  # the branch and the index
+        self._pack_if_needed()
+        return parent
+
+    def _apply(
+        self, tree_id: ObjectID | None, changes: Sequence[tuple[bytes, bytes | None]]
+    ) -> ObjectID | None:
+        """The tree `tree_id` (None: empty) with `changes` made (path -> blob, None removes);
+        None if it ends up empty. New trees are stored; unchanged subtrees are not read."""
+        tree = Tree()
+        if tree_id is not None:
+            found = self.objects[tree_id]
+            assert isinstance(found, Tree)
+            tree = found
+        nested: dict[bytes, list[tuple[bytes, bytes | None]]] = {}
+        for path, sha in changes:
+            name, slash, rest = path.partition(b"/")
+            if slash:
+                nested.setdefault(name, []).append((rest, sha))
+            elif sha is not None:
+                tree[name] = (FILE_GIT_MODE, ObjectID(sha))
+            elif name in tree:
+                del tree[name]
+        for name, inner in nested.items():
+            old = tree[name] if name in tree else None  # noqa: SIM401 (Tree has no get)
+            sub = old[1] if old is not None and stat.S_ISDIR(old[0]) else None
+            new = self._apply(sub, inner)
+            if new is not None:
+                tree[name] = (stat.S_IFDIR, new)
+            elif name in tree:
+                del tree[name]
+        if not len(tree):
+            return None
+        self.objects.add_built(tree)
+        return tree.id
+
+    def _make_commit(
+        self, tree: ObjectID, parent: ObjectID | None, message: str, author: str, now: int
+    ) -> ObjectID:
+        commit = Commit()
+        commit.tree = tree
+        commit.parents = [parent] if parent else []
+        commit.author = author.encode("utf-8")
+        commit.committer = b"claude-backup <claude-backup@localhost>"
+        commit.author_time = commit.commit_time = now
+        commit.author_timezone = commit.commit_timezone = 0
+        commit.encoding = b"UTF-8"
+        commit.message = message.encode("utf-8")
+        self.objects.add_built(commit)
+        return commit.id
+
+    def _update_index(self, steps: Sequence[CommitStep], old_head: ObjectID | None) -> bool:
+        """Bring the index from the old HEAD to the new one. True if it now holds the new HEAD's
+        files; False if it could not be (stale or locked by git): the next sync rebuilds it."""
+        loaded = self._loaded_index
+        index = loaded[1] if loaded is not None and loaded[0] == old_head else None
+        if index is None and self._index_is_head(old_head):
+            index = IndexFile.read(self._index_path())
+        if index is None:
+            return False
+        final: dict[str, bytes | None] = {}
+        for step in steps:
+            final.update(step.entries)
+        for path, sha in final.items():
+            if sha is None:
+                index.remove(path)
+                continue
+            try:
+                st: os.stat_result | None = os.lstat(self.root / path)
+            except FileNotFoundError:
+                st = None
+            if st is not None and _stat_key(st) != self._hashed_at.get(path):
+                st = None  # changed since it was hashed: the next sync hashes it again
+            index.set(path, sha, FILE_GIT_MODE, st)
+        self._loaded_index = None
+        self._hashed_at = {}
+        return index.write(self._index_path())
+
+    def _pack_if_needed(self) -> None:
+        """Leave no loose object (an archive written by an older version may have some), and
+        merge the small packs of recent syncs once there are enough of them."""
+        self.pack()
+        merge_small_packs(self.objects.store)
+
+    def pack(self) -> int:
+        """Move loose objects into a pack, streamed (dulwich's own `pack_loose_objects` holds
+        every loose object in memory at once). Returns how many objects were packed."""
+        return pack_loose_objects(self.objects.store)
+
+
+def _size_and_time(st: os.stat_result) -> bytes:
+    return struct.pack("<qq", st.st_size, st.st_mtime_ns)
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    """What says a file is still the one seen: its size, modification time and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _racy_after(index_file: Path) -> int:
+    """Files modified this late (ns) may have changed again within the same clock tick after
+    the index recorded their stat (git's "racy clean" problem): they are hashed, not trusted."""
+    try:
+        written = os.stat(index_file).st_mtime_ns
+    except OSError:
+        return 0
+    coarse = written % 1_000_000_000 == 0  # a file system with whole-second times
+    return written - (COARSE_CLOCK_SLACK_NS if coarse else FINE_CLOCK_SLACK_NS)
+
+
+def _unchanged(stat: IndexStat | None, sha: bytes, st: os.stat_result, racy_after: int) -> bool:
+    """Does the index say this file still holds blob `sha`, by its stat?"""
+    return (
+        stat is not None
+        and st.st_mtime_ns < racy_after
+        and stat.sha == sha
+        and stat.size == st.st_size
+        and stat.mtime_ns == st.st_mtime_ns
+        and stat.ino == st.st_ino & 0xFFFFFFFF
+    )

@@ -1,0 +1,72 @@
+"""The outcome of the last sync, kept in .git/claude-backup/last-sync.json for `status`.
+
+Never committed: a sync that changed nothing, or failed, makes no commit, yet `status` should
+still say when it ran and how it ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from claude_backup.archive.files import write_atomic
+from claude_backup.errors import ClaudeBackupError, Interrupted
+from claude_backup.model.canonical import json_bytes
+
+RUNLOG = Path(".git") / "claude-backup" / "last-sync.json"
+
+
+@dataclass(frozen=True)
+class AccountRun:
+    """One account's part of a finished sync, as the record keeps it."""
+
+    account: str
+    commit: str | None
+    fetched: int
+    failures: int
+
+
+def record_run(
+    archive: Path,
+    started: float,
+    *,
+    accounts: Sequence[AccountRun] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Best effort: a sync never fails because its log could not be written."""
+    if not (archive / ".git").is_dir():
+        return
+    entry: dict[str, Any] = {
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    if error is not None:
+        code = (
+            error.exit_code
+            if isinstance(error, ClaudeBackupError)
+            else (Interrupted.exit_code if isinstance(error, KeyboardInterrupt) else 1)
+        )
+        entry.update(result="error", exit_code=code, message=str(error)[:500])
+    elif accounts is not None:
+        failed = any(a.failures for a in accounts)
+        entry.update(
+            result="partial" if failed else "ok",
+            exit_code=3 if failed else 0,
+            accounts=[asdict(a) for a in accounts],
+        )
+    with contextlib.suppress(OSError):
+        write_atomic(archive / RUNLOG, json_bytes(entry))
+
+
+def last_run(archive: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((archive / RUNLOG).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,1 @@
+"""The command line (typer): options in, one call, errors turned into messages and exit codes."""

@@ -1,0 +1,62 @@
+"""What every command shares: running its work with errors turned into one line and an exit
+code, and the options declared once."""
+
+from __future__ import annotations
+
+import json
+import signal
+import traceback
+from collections.abc import Callable
+from types import FrameType
+from typing import Annotated, NoReturn
+
+import typer
+
+from claude_backup.errors import ClaudeBackupError, Interrupted
+from claude_backup.text import one_line
+
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, nothing else.")]
+
+
+def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = False) -> NoReturn:
+    """Run a command's `work`; turn our errors into one line on stderr and an exit code (and,
+    with --json, a JSON object on stdout). Every command goes through here."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = work()
+    except KeyboardInterrupt:
+        code = _fail(
+            Interrupted(
+                "interrupted; the archive holds the last complete sync, and chats saved "
+                "since then will be committed by the next sync"
+            ),
+            debug,
+        )
+    except ClaudeBackupError as exc:
+        code = _fail(exc, debug)
+        if json_output:
+            typer.echo(json.dumps({"error": one_line(str(exc), 500), "exit_code": code}))
+    except Exception as exc:  # a bug: still one line, and the traceback on request
+        if debug:
+            traceback.print_exc()
+        typer.echo(
+            f"claude-backup: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
+            "(run with --debug for details)",
+            err=True,
+        )
+        code = 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise typer.Exit(code)
+
+
+def _fail(exc: ClaudeBackupError, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    typer.echo(f"claude-backup: error: {one_line(str(exc), 500)}", err=True)
+    return exc.exit_code
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,149 @@
+"""`claude-backup sync`: its options; the run itself is in `sync_run`, imported when it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from claude_backup.cli.common import DebugOption, run_command
+
+
+def sync(
+    archive: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The archive folder (a git repository). Default: $CLAUDE_BACKUP_ARCHIVE, "
+            "else the archive you are in, else the config file's, else your user data folder.",
+            show_default=False,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the Claude.ai API lives. [default: https://claude.ai]"),
+    ] = None,
+    connections: Annotated[
+        int | None,
+        typer.Option("-c", "--connections", min=1, max=16, help="Requests in flight. [default: 2]"),
+    ] = None,
+    success_delay: Annotated[
+        float | None,
+        typer.Option(
+            "-d",
+            "--success-delay",
+            min=0,
+            help="Seconds to pause after each success. [default: 0.25]",
+        ),
+    ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            "-r", "--retries", min=0, max=100, help="Retries of a failed request. [default: 5]"
+        ),
+    ] = None,
+    min_retry_delay: Annotated[
+        float | None, typer.Option(min=0, help="Shortest wait before a retry, s. [default: 1]")
+    ] = None,
+    max_retry_delay: Annotated[
+        float | None, typer.Option(min=0, help="Longest wait before a retry, s. [default: 60]")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds before a silent connection fails. [default: 60]"),
+    ] = None,
+    session_key_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding session keys, one per line.", show_default=False),
+    ] = None,
+    browser: Annotated[
+        str | None,
+        typer.Option(help="Take the sessionKey cookie from this browser only.", show_default=False),
+    ] = None,
+    prune_deleted: Annotated[
+        bool | None,
+        typer.Option(
+            "--prune-deleted/--keep-deleted",
+            help="Remove chats deleted on claude.ai from the tree (history keeps them). "
+            "[default: keep]",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        bool | None,
+        typer.Option(
+            "--files/--no-files",
+            help="Download uploads and sandbox outputs. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    projects: Annotated[
+        bool | None,
+        typer.Option(
+            "--projects/--no-projects",
+            help="Back up projects: instructions, docs, files, memory. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    push: Annotated[
+        bool | None,
+        typer.Option(
+            "--push/--no-push",
+            help="Push to the remote after a sync. [default: no]",
+            show_default=False,
+        ),
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option(help="The remote --push pushes to (a name or URL). [default: origin]"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable summary, nothing else.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Fetch every new or changed chat and commit the changes to the archive.
+
+    The session key is read from CLAUDE_SESSION_KEY, else from stdin (one key per line, one per
+    account), else --session-key-file, else your browser's cookies. Settings come from flags,
+    else CLAUDE_BACKUP_* variables, else the config file (see `claude-backup config show`).
+
+    Examples:
+
+        wl-paste | claude-backup sync
+
+        CLAUDE_SESSION_KEY=sk-ant-... claude-backup sync ~/claude-archive --push -q
+    """
+    flags = {
+        "base_url": base_url,
+        "connections": connections,
+        "success_delay": success_delay,
+        "retries": retries,
+        "min_retry_delay": min_retry_delay,
+        "max_retry_delay": max_retry_delay,
+        "timeout": timeout,
+        "prune_deleted": prune_deleted,
+        "files": files,
+        "projects": projects,
+        "push": push,
+        "remote": remote,
+    }
+
+    def work() -> int:
+        from claude_backup.cli.sync_run import run_sync
+
+        return run_sync(
+            archive,
+            flags,
+            key_file=session_key_file,
+            browser=browser,
+            quiet=quiet,
+            json_output=json_output,
+        )
+
+    run_command(work, debug, json_output=json_output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(sync)

@@ -1,0 +1,146 @@
+"""`claude-backup sync` once its options are read: settings in, the sync run, a summary out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import typer
+
+from claude_backup.archive.runlog import AccountRun, record_run
+from claude_backup.client import Politeness
+from claude_backup.config import load
+from claude_backup.errors import PartialSync, UsageError
+from claude_backup.hosts import is_loopback
+from claude_backup.keys import find_keys
+from claude_backup.locate import find_archive
+from claude_backup.sync.progress import make_reporter
+from claude_backup.sync.run import AccountReport, SyncReport, SyncSettings, run
+from claude_backup.text import one_line
+
+
+def run_sync(
+    archive: Path | None,
+    flags: dict[str, Any],
+    *,
+    key_file: Path | None,
+    browser: str | None,
+    quiet: bool,
+    json_output: bool,
+) -> int:
+    settings_values = load(flags)
+    value = {name: v.value for name, v in settings_values.items()}
+    url = check_base_url(value["base_url"])
+    if value["max_retry_delay"] < value["min_retry_delay"]:
+        raise UsageError("--max-retry-delay must be at least --min-retry-delay")
+    keys = find_keys(key_file=key_file, browser=browser, base_url=url)
+    settings = SyncSettings(
+        archive=find_archive(archive, configured=value["archive"]),
+        base_url=url,
+        politeness=Politeness(
+            connections=value["connections"],
+            success_delay=value["success_delay"],
+            retries=value["retries"],
+            min_retry_delay=value["min_retry_delay"],
+            max_retry_delay=value["max_retry_delay"],
+            timeout=value["timeout"],
+        ),
+        prune_deleted=value["prune_deleted"],
+        files=value["files"],
+        projects=value["projects"],
+    )
+    reporter = make_reporter(quiet=quiet, json_output=json_output)
+    started = time.monotonic()
+    try:
+        report = asyncio.run(run(keys, settings, reporter))
+    except BaseException as exc:
+        record_run(settings.archive, started, error=exc)
+        raise
+    finally:
+        reporter.close()
+    runs = [AccountRun(a.account, a.commit, a.fetched, len(a.failures)) for a in report.accounts]
+    record_run(settings.archive, started, accounts=runs)
+    pushed = None
+    if value["push"]:  # even after a partial sync: its commit is sound
+        pushed = push_after_sync(settings.archive, value["remote"], quiet=quiet or json_output)
+    if json_output:
+        typer.echo(json.dumps(summary_json(report, settings.archive, pushed), ensure_ascii=False))
+    elif not quiet:
+        for account in report.accounts:
+            typer.echo(account_line(account))
+        typer.echo(f"done in {report.seconds:.1f} s; archive: {settings.archive}")
+    if report.failures:
+        for failure in report.failures:
+            typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
+        raise PartialSync(
+            f"{len(report.failures)} item(s) could not be backed up; "
+            "everything else was committed. Run sync again to retry them."
+        )
+    return 0
+
+
+def push_after_sync(archive: Path, remote: str | None, *, quiet: bool) -> dict[str, Any]:
+    """Push a synced archive; a failed push (PushError, exit 9) leaves the sync's commit as is."""
+    from claude_backup.archive.remote import push_archive
+
+    result = push_archive(archive, remote)
+    if not quiet:
+        done = f"pushed {result.new[:12]}" if result.changed else "already up to date"
+        typer.echo(f"{result.remote}: {done}", err=True)
+    return {"remote": result.remote, "commit": result.new, "changed": result.changed}
+
+
+def account_line(account: AccountReport) -> str:
+    extras = account.extras.line()
+    if account.commit is None:
+        return f"{account.account}: no changes ({account.unchanged} chats up to date)"
+    assert account.summary is not None
+    counts = account.summary.counts()
+    parts = ", ".join(f"{n} {kind} chats" for kind, n in counts.items() if n)
+    parts = "; ".join(p for p in (parts, extras) if p) or "files updated"
+    return f"{account.account}: {parts}; commit {account.commit[:12]}"
+
+
+def summary_json(
+    report: SyncReport, archive: Path, pushed: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "archive": str(archive),
+        "seconds": round(report.seconds, 3),
+        "accounts": [
+            {
+                "account": a.account,
+                "commit": a.commit,
+                "changes": dict(a.summary.counts()) if a.summary else {},
+                "fetched": a.fetched,
+                "unchanged": a.unchanged,
+                "requests": a.requests,
+                "retries": a.retries,
+                "failures": a.failures,
+                "files": {
+                    "downloaded": a.extras.files,
+                    "sandbox_outputs": a.extras.sandbox,
+                    "bytes": a.extras.bytes,
+                    "missing": a.extras.missing,
+                    "artifacts": a.extras.artifacts,
+                },
+            }
+            for a in report.accounts
+        ],
+        "failures": len(report.failures),
+        "pushed": pushed,
+        "exit_code": 3 if report.failures else 0,
+    }
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--base-url must be an http(s) URL, not {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError("--base-url may use plain http only on this machine (the key is secret)")
+    return url.rstrip("/")

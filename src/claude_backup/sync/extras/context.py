@@ -1,0 +1,162 @@
+"""What the extras need from a sync, what they report back, and small shared helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from claude_backup.client import ClaudeClient
+from claude_backup.model.records import StoredChat
+from claude_backup.text import human_size
+
+T = TypeVar("T")
+
+
+class Settings(Protocol):
+    @property
+    def files(self) -> bool: ...
+    @property
+    def projects(self) -> bool: ...
+    @property
+    def prune_deleted(self) -> bool: ...
+
+
+class Notes(Protocol):
+    def note(self, message: str) -> None: ...
+
+
+@dataclass
+class ExtrasReport:
+    """What the extras did in one sync; `line()` is the part of the summary about it."""
+
+    files: int = 0  # uploads downloaded
+    missing: int = 0  # uploads found gone (recorded as missing)
+    lossy: int = 0  # uploads only available as a lossy preview
+    sandbox: int = 0  # sandbox outputs downloaded
+    bytes: int = 0  # bytes downloaded, all kinds
+    projects: int = 0  # projects stored
+    artifacts: int = 0  # artifacts written from chats that changed
+
+    def line(self) -> str:
+        parts = []
+        if self.files:
+            parts.append(f"{self.files} files")
+        if self.sandbox:
+            parts.append(f"{self.sandbox} sandbox outputs")
+        if parts:
+            parts[-1] += f" ({human_size(self.bytes)})"
+        if self.missing:
+            parts.append(f"{self.missing} missing")
+        if self.lossy:
+            parts.append(f"{self.lossy} only as preview")
+        if self.artifacts:
+            parts.append(f"{self.artifacts} artifacts")
+        return ", ".join(parts)
+
+
+@dataclass
+class ExtrasContext:
+    """Everything one account's extras need. `chats`: the account's stored chats, scanned
+    after this sync's chat moves (so paths are current), known once the chats are stored."""
+
+    root: Path
+    client: ClaudeClient
+    account_uuid: str
+    account_path: str
+    orgs: Sequence[Mapping[str, Any]]
+    settings: Settings
+    reporter: Notes
+    failures: list[str]
+    write: Callable[[Path, bytes], bytes | None]  # a file of the archive: `Archive.write_file`
+    chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
+    report: ExtrasReport = field(default_factory=ExtrasReport)
+
+    @property
+    def workers(self) -> int:
+        """Twice the connections: while one worker writes what it downloaded, another's request
+        takes its connection (the client never has more than `connections` in flight)."""
+        return 2 * max(1, self.client.politeness.connections)
+
+    async def save(self, path: Path, data: bytes) -> None:
+        """Write a downloaded file in a thread (it is hashed and compressed there too)."""
+        await asyncio.to_thread(self.write, path, data)
+
+    async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        data = await self.client.get_bytes(path, params)
+        self.report.bytes += len(data)
+        return data
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's value, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class Tasks:
+    """Tasks started one at a time and awaited together. The first failure is kept (a
+    `raise_failure` call raises it while more work is still being started) and `wait` raises
+    it; `cancel` stops whatever still runs."""
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._failure: BaseException | None = None
+
+    def add(self, work: Awaitable[T]) -> asyncio.Future[T]:
+        task = asyncio.ensure_future(work)
+        self._pending.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._failure is None:
+            self._failure = task.exception()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    async def wait(self) -> None:
+        """Until every task, including those added meanwhile, is done."""
+        while True:
+            self.raise_failure()
+            if not self._pending:
+                return
+            await asyncio.wait(set(self._pending), return_when=asyncio.FIRST_EXCEPTION)
+
+    async def cancel(self) -> None:
+        pending = list(self._pending)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def pool(items: Iterable[T], work: Callable[[T], Awaitable[None]], workers: int) -> None:
+    """Run `work` on every item, `workers` at a time; the first error cancels the rest."""
+    queue: asyncio.Queue[T] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await work(queue.get_nowait())
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(workers, queue.qsize())))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

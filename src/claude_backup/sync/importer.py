@@ -1,0 +1,327 @@
+"""Import Claude.ai's official data export (claude-api.md §5) into the archive, as one commit.
+
+Both layouts are read: the older single zip (`conversations.json`, `projects.json`,
+`users.json`, `memories.json`) and the newer split one (`conversations-000.zip`,
+`light_metadata-000.zip`, `projects-000.zip` with `projects/<uuid>.json`, ...), given as the
+zips themselves, a zip or folder holding them, or an unpacked folder.
+
+Exports carry no organization, so an account's imported chats go to a folder of their own,
+`<email>-<account uuid>/Imported export-<account uuid>/chats/`, in the same layout as synced
+chats. A chat already in the archive from the API is never touched (that copy is richer); an
+earlier import of the same chat is updated when the export has a newer version. Imported chat
+files hold the export's JSON as it is. They lack `current_leaf_message_uuid`, so when a later
+sync lists the same chat it sees a difference, fetches the API's copy into the organization's
+folder and removes the imported one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from claude_backup.archive.files import archive_error, move, write_atomic
+from claude_backup.archive.repository import Archive
+from claude_backup.errors import UsageError
+from claude_backup.model.canonical import json_bytes
+from claude_backup.model.changes import CommitStep
+from claude_backup.model.layout import MARKER, ORG_FILE, account_dir, chat_path
+from claude_backup.model.messages import message
+from claude_backup.model.naming import entry_name, folder_name, is_uuid, uuid_of
+from claude_backup.read.source import DiskSnapshot
+from claude_backup.sync.commits import plan_commits
+from claude_backup.text import one_line
+
+IMPORTED_ORG = "Imported export"
+PROJECTS = "projects"
+MEMORY_FILE = "memory.json"
+MAX_NESTING = 2
+_PROJECT_RE = re.compile(r"(^|/)projects/[^/]+\.json$")
+_MEMORY_RE = re.compile(r"(^|/)memories/[^/]+\.json$")
+
+
+@dataclass
+class ExportData:
+    users: list[dict[str, Any]] = field(default_factory=list)
+    conversations: list[dict[str, Any]] = field(default_factory=list)
+    projects: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # which kinds of file were found
+
+
+@dataclass
+class ImportReport:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0  # already in the archive from the API
+    skipped: list[str] = field(default_factory=list)
+    commit: str | None = None
+
+
+def read_export(paths: Sequence[Path]) -> ExportData:
+    data = ExportData()
+    for path in paths:
+        for name, raw in _entries(path):
+            _collect(data, name, raw, path)
+    if "conversations" not in data.seen:
+        shown = ", ".join(str(p) for p in paths)
+        raise UsageError(
+            f"no conversations.json in {shown}: is this Claude.ai's data export "
+            "(Settings → Privacy → Export data)?"
+        )
+    return data
+
+
+def _entries(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the JSON files in a zip, a folder or a single file; nested zips too."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                yield from _file_entries(file.relative_to(path).as_posix(), file)
+        return
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist")
+    yield from _file_entries(path.name, path)
+
+
+def _file_entries(name: str, file: Path) -> Iterator[tuple[str, bytes]]:
+    if zipfile.is_zipfile(file):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                yield from _zip_entries(archive, 0)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UsageError(f"{file} is not a readable zip file: {exc}") from exc
+    elif name.endswith(".json"):
+        yield name, _read(file)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from exc
+
+
+def _zip_entries(archive: zipfile.ZipFile, depth: int) -> Iterator[tuple[str, bytes]]:
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        if info.filename.endswith(".zip") and depth < MAX_NESTING:
+            with zipfile.ZipFile(io.BytesIO(archive.read(info))) as inner:
+                yield from _zip_entries(inner, depth + 1)
+        elif info.filename.endswith(".json"):
+            yield info.filename, archive.read(info)
+
+
+def _collect(data: ExportData, name: str, raw: bytes, source: Path) -> None:
+    base = name.rsplit("/", 1)[-1]
+    kind = (
+        base[: -len(".json")]
+        if base in ("users.json", "conversations.json", "projects.json", "memories.json")
+        else "project"
+        if _PROJECT_RE.search(name)
+        else "memory"
+        if _MEMORY_RE.search(name)
+        else None
+    )
+    if kind is None:
+        return
+    data.seen.add(kind)
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"{name} in {source} is not valid JSON: {exc}") from exc
+    listed = value if isinstance(value, list) else [value]
+    objects = [v for v in listed if isinstance(v, dict)]
+    target = {
+        "users": data.users,
+        "conversations": data.conversations,
+        "projects": data.projects,
+        "project": data.projects,
+        "memories": data.memories,
+        "memory": data.memories,
+    }[kind]
+    target.extend(objects)
+
+
+class Importer:
+    """Writes an export's conversations into the archive's layout, then commits them."""
+
+    def __init__(self, archive: Archive, export: ExportData, report: ImportReport) -> None:
+        self.archive = archive
+        self.root = archive.root
+        self.export = export
+        self.report = report
+        self.users = {u["uuid"]: u for u in export.users if is_uuid(u.get("uuid"))}
+        self.written: set[str] = set()
+        self.folders: dict[str, str] = {}  # account uuid -> "<account dir>/<imported org dir>"
+        self.described: set[str] = set()  # folders whose organization.json is written
+
+    def run(self, source: str) -> None:
+        existing = {f.uuid: f for f in DiskSnapshot(self.root).chat_files()}
+        for chat in self.export.conversations:
+            self._chat(chat, existing)
+        for project in self.export.projects:
+            self._project(project)
+        for memory in self.export.memories:
+            owner = self._owner(memory.get("account_uuid"))
+            if owner is not None:
+                self._write(f"{self._folder(owner)}/{MEMORY_FILE}", memory)
+        self._commit(source)
+
+    def _owner(self, uuid: object) -> str | None:
+        """The account an item belongs to: its own uuid if given, else the only user."""
+        if is_uuid(uuid):
+            assert isinstance(uuid, str)
+            return uuid.lower()
+        if len(self.users) == 1:
+            only: str = next(iter(self.users))
+            return only
+        return None
+
+    def _folder(self, account_uuid: str) -> str:
+        if account_uuid not in self.folders:
+            account = _existing(self.root, account_uuid) or account_dir(
+                self.users.get(account_uuid, {"uuid": account_uuid})
+            )
+            org = _existing(self.root / account, account_uuid) or folder_name(
+                IMPORTED_ORG, account_uuid
+            )
+            self.folders[account_uuid] = f"{account}/{org}"
+        return self.folders[account_uuid]
+
+    def _chat(self, chat: dict[str, Any], existing: Mapping[str, Any]) -> None:
+        uuid = chat.get("uuid")
+        if not is_uuid(uuid):
+            self.report.skipped.append(f"a conversation without a valid uuid ({uuid!r})")
+            return
+        assert isinstance(uuid, str)
+        uuid = uuid.lower()
+        account = chat.get("account")
+        owner = self._owner(account.get("uuid") if isinstance(account, dict) else None)
+        if owner is None:
+            self.report.skipped.append(f"chat {uuid}: the export does not say whose it is")
+            return
+        target = chat_path(self._folder(owner), chat.get("name"), uuid)
+        stored = existing.get(uuid)
+        if stored is not None and stored.location.org_uuid != owner:
+            self.report.kept += 1  # backed up from the API: richer than the export
+            return
+        if stored is not None:
+            old = _load(self.root / stored.path)
+            if not _newer(chat, old):
+                self.report.unchanged += 1
+                return
+            if stored.path != target:
+                move(self.root, stored.path, None)
+                self.written.add(stored.path)
+            self.report.updated += 1
+        else:
+            self.report.new += 1
+        self._write(target, chat)
+
+    def _project(self, project: dict[str, Any]) -> None:
+        uuid = project.get("uuid")
+        creator = project.get("creator")
+        owner = self._owner(creator.get("uuid") if isinstance(creator, dict) else None)
+        if not is_uuid(uuid) or owner is None:
+            self.report.skipped.append(f"project {one_line(project.get('name'))!r}: no owner")
+            return
+        assert isinstance(uuid, str)
+        name = entry_name(project.get("name"), uuid.lower(), suffix=".json")
+        self._write(f"{self._folder(owner)}/{PROJECTS}/{name}", project)
+
+    def _write(self, rel: str, value: Any) -> None:
+        folder = "/".join(rel.split("/")[:2])
+        if folder not in self.described:
+            self.described.add(folder)
+            org: dict[str, Any] = {
+                "uuid": uuid_of(folder),
+                "name": IMPORTED_ORG,
+                "capabilities": [],
+                "source": "claude.ai data export",
+            }
+            self._write(f"{folder}/{ORG_FILE}", org)
+        write_atomic(self.root / rel, json_bytes(value))
+        self.written.add(rel)
+
+    def _commit(self, source: str) -> None:
+        try:
+            mine = self.written | {MARKER}  # a new archive's marker goes in the first commit
+            changes = [c for c in self.archive.changes() if c.path in mine]
+            if not changes:
+                return
+            steps, summary = plan_commits(changes, self.archive.read_blob)
+            head, _, rest = message(summary, "Import").partition("\n\n")
+            note = f"From Claude.ai's data export {one_line(source, 200)}."
+            last = CommitStep(steps[-1].entries, f"{head}\n\n{note}\n{rest}")
+            commit = self.archive.commit([*steps[:-1], last], author=self._author())
+        except OSError as exc:
+            raise archive_error(exc, self.root / ".git") from exc
+        self.report.commit = commit.decode()
+
+    def _author(self) -> str:
+        users = [self.users[u] for u in self.folders if u in self.users]
+        if len(users) != 1:
+            return "claude-backup import <claude-backup@localhost>"
+        email = one_line(users[0].get("email_address"), 200).replace("<", "").replace(">", "")
+        name = one_line(users[0].get("full_name") or email, 200).replace("<", "").replace(">", "")
+        return f"{name or 'claude.ai user'} <{email or 'unknown'}>"
+
+
+def _existing(parent: Path, uuid: str) -> str | None:
+    """The name of a folder in `parent` ending in `uuid` (it may have been named otherwise)."""
+    try:
+        with os.scandir(parent) as entries:
+            for entry in entries:
+                if entry.is_dir() and entry.name != ".git" and uuid_of(entry.name) == uuid:
+                    return entry.name
+    except OSError:
+        return None
+    return None
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _newer(chat: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """Whether the export's chat should replace an earlier import of it: it differs, and it
+    is newer (or as new with more messages)."""
+    if json_bytes(chat) == json_bytes(old):
+        return False
+    new_time, old_time = _time(chat.get("updated_at")), _time(old.get("updated_at"))
+    if new_time is None or old_time is None or new_time != old_time:
+        return new_time is None or old_time is None or new_time > old_time
+    return len(chat.get("chat_messages") or []) > len(old.get("chat_messages") or [])
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def import_export(root: Path, paths: Sequence[Path]) -> ImportReport:
+    export = read_export(paths)
+    archive = Archive.open(root)
+    report = ImportReport()
+    with archive.lock():
+        Importer(archive, export, report).run(", ".join(p.name for p in paths))
+    return report
