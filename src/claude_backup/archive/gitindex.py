@@ -2,10 +2,11 @@
 
 Change detection reads the index on every sync to skip files whose stat is unchanged, and every
 commit rewrites it so that `git status` stays clean. dulwich builds a full object per entry for
-both, which costs more than the rest of a no-change sync (docs/performance.md); this keeps each entry as the bytes git stores and unpacks only
-what change detection compares. It reads versions 2 and 3 without extended entries (what git
-and dulwich write by default); anything else (version 4's compressed paths, a conflict, sparse
-checkout flags, a damaged file) reads as None, and the archive rebuilds the index from HEAD.
+both, which costs more than the rest of a no-change sync (docs/performance.md); this keeps each
+entry as the bytes git stores and unpacks only what change detection compares. It reads
+versions 2 and 3 without extended entries (what git and dulwich write by default); anything
+else (version 4's compressed paths, a conflict, sparse checkout flags, a damaged file) reads as
+None, and the archive rebuilds the index from HEAD.
 """
 
 from __future__ import annotations
