@@ -10,7 +10,6 @@ Runs with `--no-files --no-projects`: this measures chats; uploads are another b
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from common import (
     FAST,
     Results,
     add_bulky_chats,
+    bench_main,
     commits,
     dir_size,
     new_model,
@@ -48,14 +48,7 @@ def measure(results: Results, chats: int, chat_kb: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> Results:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chats", type=int, default=10_000)
-    parser.add_argument("--chat-kb", type=int, default=110)
-    args = parser.parse_args(argv)
-    results = Results("memory")
-    measure(results, args.chats, args.chat_kb)
-    results.emit()
-    return results
+    return bench_main("memory", __doc__ or "", measure, argv, chats=10_000, chat_kb=110)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,12 @@ Targets: requests = /account + one listing per chat organization, nothing else; 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CORPUS, Results, commits, median, sync, ten_thousand
+from common import CORPUS, Results, bench_main, commits, median, sync, ten_thousand
 
 TARGET_SECONDS = 2.0
 
@@ -50,14 +49,7 @@ def measure(results: Results, chats: int, runs: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> Results:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chats", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args(argv)
-    results = Results("no_change")
-    measure(results, args.chats, args.runs)
-    results.emit()
-    return results
+    return bench_main("no_change", __doc__ or "", measure, argv, chats=10_000, runs=3)
 
 
 if __name__ == "__main__":

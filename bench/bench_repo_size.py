@@ -10,7 +10,6 @@ brought up to date with real `git push`; its time and the pack git sends are rep
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_small_change import change_some
-from common import CORPUS, Results, dir_size, git, sync, ten_thousand, workdir
+from common import CORPUS, Results, bench_main, dir_size, git, sync, ten_thousand, workdir
 
 TARGET_RATIO = 1.3
 
@@ -74,14 +73,7 @@ def measure(results: Results, chats: int, rounds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> Results:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chats", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=30)
-    args = parser.parse_args(argv)
-    results = Results("repo_size")
-    measure(results, args.chats, args.rounds)
-    results.emit()
-    return results
+    return bench_main("repo_size", __doc__ or "", measure, argv, chats=10_000, rounds=30)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ that use them.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CLI, Results, median
+from common import CLI, Results, bench_main, median
 
 TARGET_SECONDS = 0.35
 HEAVY = ("httpx", "dulwich")
@@ -43,13 +42,7 @@ def measure(results: Results, runs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> Results:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args(argv)
-    results = Results("startup")
-    measure(results, args.runs)
-    results.emit()
-    return results
+    return bench_main("startup", __doc__ or "", measure, argv, runs=7)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ process from outside: wall time, peak RSS (via /usr/bin/time), requests seen by 
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import json
 import os
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,3 +253,17 @@ def ten_thousand(chats: int = 10_000, latency: float = 0.04) -> Corpus:
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
+
+
+def bench_main(
+    name: str, doc: str, measure: Callable[..., object], argv: list[str] | None, **options: int
+) -> Results:
+    """A benchmark's command line: `--option N` for each keyword (its default), then
+    `measure(results, **values)` and the figures printed."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    for option, default in options.items():
+        parser.add_argument("--" + option.replace("_", "-"), type=int, default=default)
+    results = Results(name)
+    measure(results, **vars(parser.parse_args(argv)))
+    results.emit()
+    return results

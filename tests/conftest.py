@@ -55,13 +55,19 @@ def run_cli(
     stdin: str | None = None,
     extra_env: dict[str, str] | None = None,
     timeout: float = 120,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would: in this process through typer's runner, or with `process`
+    (or CLAUDE_BACKUP_TEST_PROCESSES=1 for every call) as the installed program in a child
+    process, where the test is about that boundary (signals, exit status, the environment)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")}
     env["CLAUDE_BACKUP_BASE_URL"] = base_url
     env["HOME"] = env.get("HOME", "/tmp")
     if key is not None:
         env["CLAUDE_SESSION_KEY"] = key
     env.update(extra_env or {})
+    if not (process or ALWAYS_IN_A_PROCESS):
+        return _run_in_this_process(list(args), env, stdin)
     return subprocess.run(
         [CLI, *args],
         input=stdin,
@@ -70,6 +76,26 @@ def run_cli(
         text=True,
         env=env,
         timeout=timeout,
+    )
+
+
+ALWAYS_IN_A_PROCESS = os.environ.get("CLAUDE_BACKUP_TEST_PROCESSES") == "1"
+
+
+def _run_in_this_process(
+    args: list[str], env: dict[str, str], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from claude_backup.cli.app import app
+
+    changes: dict[str, str | None] = {k: None for k in os.environ if k not in env}
+    changes.update(env)
+    result = CliRunner().invoke(
+        app, args, input=stdin, env=changes, catch_exceptions=False, prog_name="claude-backup"
+    )
+    return subprocess.CompletedProcess(
+        ["claude-backup", *args], result.exit_code, result.stdout, result.stderr
     )
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from claude_backup.model.messages import Side, describe_extra, describe_files
-from claude_backup.sync.extras.context import ExtrasReport, Tasks
+from claude_backup.sync.extras.context import ExtrasReport
 from claude_backup.sync.extras.paths import safe_file_name, sandbox_relative
 from claude_backup.sync.extras.sandbox import uses_sandbox
 from claude_backup.sync.extras.uploads import Wanted, file_refs, sources
+from claude_backup.sync.tasks import Tasks
 from claude_backup.text import human_size
 
 ORG = "0b4c1f6e-1111-4222-8333-444455556666"

@@ -49,6 +49,7 @@ from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
 from claude_backup.sync.extras.extras import Extras
 from claude_backup.sync.plan import Fetch, Move, Rename, SyncPlan, plan_sync
 from claude_backup.sync.scan import StateCache, scan_account
+from claude_backup.sync.tasks import gather_or_cancel
 from claude_backup.text import one_line
 
 CHAT_CAPABILITY = "chat"
@@ -265,7 +266,7 @@ class AccountSync:
             self.reporter.listed(one_line(org.get("name")), len(chats))
             return OrgListing(str(org["uuid"]), org_dir(account_path, org), chats)
 
-        results = await _gather_or_cancel([one(org) for org in orgs])
+        results = await gather_or_cancel([one(org) for org in orgs])
         return [r for r in results if r is not None]
 
     async def _fetch_all(self, plan: SyncPlan, report: AccountReport, extras: Extras) -> list[Move]:
@@ -298,7 +299,7 @@ class AccountSync:
                         await storing
 
         workers = max(1, min(self.settings.politeness.connections, len(plan.fetches)))
-        await _gather_or_cancel([worker() for _ in range(workers)])
+        await gather_or_cancel([worker() for _ in range(workers)])
         return gone
 
     def _rename_locally(self, item: Rename) -> bool:
@@ -399,18 +400,6 @@ def _author(account: dict[str, Any]) -> str:
     name = one_line(account.get("full_name") or account.get("display_name") or email, 200)
     name = name.replace("<", "").replace(">", "") or "claude.ai user"
     return f"{name} <{email or 'unknown'}>"
-
-
-async def _gather_or_cancel(coroutines: Sequence[Any]) -> list[Any]:
-    """Run all; on the first error, cancel the rest and raise it (a Python 3.10 TaskGroup)."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 __all__ = ["AccountReport", "ClaudeBackupError", "SyncReport", "SyncSettings", "run"]

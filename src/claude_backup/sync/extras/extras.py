@@ -27,10 +27,11 @@ from claude_backup.sync.extras.chatfiles import (
     remember_done,
     wanted_uploads,
 )
-from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport, Tasks
+from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
 from claude_backup.sync.extras.memory import sync_memory
 from claude_backup.sync.extras.projects import sync_projects
 from claude_backup.sync.extras.uploads import Uploads, Wanted, new_account_files
+from claude_backup.sync.tasks import Tasks
 
 
 class Extras:

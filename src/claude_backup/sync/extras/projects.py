@@ -22,7 +22,7 @@ from claude_backup.archive.files import move
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import DELETED_PROJECTS, PROJECTS
 from claude_backup.model.naming import is_uuid
-from claude_backup.sync.extras.context import ExtrasContext, pool, read_json, text_of
+from claude_backup.sync.extras.context import ExtrasContext, read_json, text_of
 from claude_backup.sync.extras.memory import optional_json, sync_memory
 from claude_backup.sync.extras.paths import (
     files_under,
@@ -33,6 +33,7 @@ from claude_backup.sync.extras.paths import (
     safe_file_name,
 )
 from claude_backup.sync.extras.uploads import Wanted, download_all, link
+from claude_backup.sync.tasks import pool
 
 PROJECT_JSON = "project.json"
 INSTRUCTIONS = "instructions.md"

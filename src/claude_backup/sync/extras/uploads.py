@@ -22,8 +22,9 @@ from claude_backup.errors import ApiError, Gone
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import FILES, SANDBOX_ROOT
 from claude_backup.model.naming import is_uuid
-from claude_backup.sync.extras.context import ExtrasContext, Tasks, read_json, text_of
+from claude_backup.sync.extras.context import ExtrasContext, read_json, text_of
 from claude_backup.sync.extras.paths import safe_file_name, upload_file, upload_meta
+from claude_backup.sync.tasks import Tasks
 
 ACCOUNT_FILES_PAGE = 100
 MAX_PAGES = 10_000
