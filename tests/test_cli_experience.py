@@ -152,7 +152,9 @@ def test_status_reports_last_sync_counts_and_remote(fake: Fake, tmp_path: Path) 
 
 def test_demo_runs_the_whole_job_without_a_key(tmp_path: Path) -> None:
     target = tmp_path / "demo"
-    result = run_cli("demo", str(target), base_url="http://127.0.0.1:9", key=None)
+    result = run_cli(
+        "demo", str(target), base_url="http://127.0.0.1:9", key=None, process=True
+    )  # git log writes to the process's own stdout
     assert result.returncode == 0, result.stderr
     assert commit_count(target) >= 2
     assert "Second sync" in result.stdout and "renamed" in result.stdout

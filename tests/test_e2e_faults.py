@@ -275,11 +275,11 @@ def test_chat_deleted_between_listing_and_fetch_is_a_deletion(fake: Fake, synced
 
 
 def test_a_stalled_server_times_out_and_is_retried(fake: Fake, tmp_path: Path) -> None:
-    fake.server.faults.add(Fault("stall", seconds=5, endpoint="detail", times=1))
+    fake.server.faults.add(Fault("stall", seconds=30, endpoint="detail", times=1))
     started = time.monotonic()
     result = sync(fake, tmp_path / "archive", "--timeout", "1")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # far less than waiting out the stall
     assert_archive_matches(fake, tmp_path / "archive")
 
 
@@ -390,20 +390,20 @@ def kill_and_resume(fake: Fake, archive: Path, saved: int, sig: int) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_at_random_points_loses_nothing(tmp_path: Path, sig: int) -> None:
-    model = make_model(chats=300, seed=5)
+    model = make_model(chats=150, seed=5)
     rng = random.Random(sig)
     with FakeClaudeServer(model, latency=0.004) as server:
         fake = Fake(model, server)
         interrupted = 0
         for point in range(6):  # a first sync, each time from an empty folder
             archive = tmp_path / f"first-{point}"
-            interrupted += kill_and_resume(fake, archive, rng.randrange(0, 300), sig)
+            interrupted += kill_and_resume(fake, archive, rng.randrange(0, 150), sig)
         chats = [c for o in model.accounts[0].orgs for c in o.chats]
         for point in range(5):  # update syncs on the last archive
-            for chat in rng.sample(chats, 60):
+            for chat in rng.sample(chats, 30):
                 model.add_messages(chat, 1)
             model.rename_chat(rng.choice(chats), f"renamed at point {point}")
             model.delete_chat(rng.choice(chats))
             chats = [c for o in model.accounts[0].orgs for c in o.chats]
-            interrupted += kill_and_resume(fake, archive, rng.randrange(0, 61), sig)
+            interrupted += kill_and_resume(fake, archive, rng.randrange(0, 31), sig)
         assert interrupted >= 7, f"only {interrupted} of 11 signals landed mid-run"

@@ -564,8 +564,8 @@ def test_max_in_flight_and_latency(world: World) -> None:
         with ThreadPoolExecutor(5) as pool:
             assert list(pool.map(fetch, range(5))) == [200] * 5
         elapsed = time.monotonic() - start
-        assert 0.3 <= elapsed < 1.2  # concurrent, each delayed
-        assert srv.max_in_flight == 5
+        assert elapsed >= 0.3  # each delayed
+        assert srv.max_in_flight == 5  # and all five at once
         assert srv.count("organizations") == 5
         srv.wait_idle()
         srv.reset_stats()
@@ -580,19 +580,19 @@ def test_latency_includes_the_fakes_own_work(world: World, monkeypatch: pytest.M
     slow_detail = world.model.chat_detail
 
     def detail(chat: object) -> object:
-        time.sleep(0.2)
+        time.sleep(0.45)
         return slow_detail(chat)  # type: ignore[arg-type]
 
     monkeypatch.setattr(world.model, "chat_detail", detail)
     with (
-        FakeClaudeServer(world.model, latency=0.3) as srv,
+        FakeClaudeServer(world.model, latency=0.5) as srv,
         httpx.Client(base_url=srv.base_url, cookies={"sessionKey": KEY}) as c,
     ):
         c.get("/api/organizations")  # connected
         start = time.monotonic()
         assert c.get(detail_url(world.personal, world.chats[0].uuid)).status_code == 200
         elapsed = time.monotonic() - start
-    assert 0.3 <= elapsed < 0.45
+    assert 0.5 <= elapsed < 0.8  # latency and work one after the other would take 0.95 s
 
 
 def test_request_log_never_holds_the_key(
