@@ -4,8 +4,8 @@
 A parent that is not in the array (or the root sentinel) makes a first message; there may be
 several (an edited first prompt). The current branch runs from `current_leaf_message_uuid`
 back to the root; without a usable leaf (an official export) the last message is the leaf.
-Exports without any `parent_message_uuid` keep edited prompts as consecutive messages of the
-same sender: those become siblings, as they were on claude.ai.
+Exports have no `parent_message_uuid` at all: their thread is rebuilt from timestamps and
+senders (thread.py), and the messages kept in time order.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from claude_backup.model.records import ROOT_SENTINEL
+from claude_backup.read.thread import NO_PARENT, infer_parents
 
 ROOT = ROOT_SENTINEL
 Message = Mapping[str, Any]
@@ -57,17 +58,12 @@ class MessageTree:
         return parent
 
     def _inferred_parents(self) -> dict[str, str]:
-        parent: dict[str, str] = {}
-        previous: str | None = None
-        for key in self.order:
-            if previous is None:
-                parent[key] = ROOT
-            elif self.messages[key].get("sender") == self.messages[previous].get("sender"):
-                parent[key] = parent[previous]  # a second version of the same turn
-            else:
-                parent[key] = previous
-            previous = key
-        return parent
+        """No parent links (an export): the thread rebuilt from the evidence (thread.py); the
+        messages are then kept in the order they were written."""
+        keys = list(self.order)
+        order, parents = infer_parents([self.messages[k] for k in keys])
+        self.order = [keys[n] for n in order]
+        return {keys[n]: ROOT if p == NO_PARENT else keys[p] for n, p in enumerate(parents)}
 
     def __len__(self) -> int:
         return len(self.order)
