@@ -261,13 +261,22 @@ def import_export(
     exports: Annotated[
         list[Path], typer.Argument(help="The export: its zip(s), or the unpacked folder.")
     ],
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="Whose export it is (an email or account uuid), for exports whose chats do "
+            "not say (older exports without users.json). Default: the export's only user, "
+            "or the archive's only account.",
+            show_default=False,
+        ),
+    ] = None,
     archive: ArchiveOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Import Claude.ai's data export (Settings → Privacy → Export data) as one commit.
 
     Chats already backed up from the API are kept as they are; a later sync replaces
-    imported copies with the API's richer ones.
+    imported copies with the API's richer ones. An import that can import nothing fails.
     """
 
     def work() -> int:
@@ -275,12 +284,13 @@ def import_export(
         from claude_backup.sync.importer import import_export as run_import
 
         root = find_archive(archive)
-        report = run_import(root, exports)
+        report = run_import(root, exports, account)
         for reason in report.skipped:
             typer.echo(f"claude-backup: skipped {reason}", err=True)
         counts = (
             f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.kept} kept (already backed up from the API)"
+            + (f", {report.artifacts} artifacts" if report.artifacts else "")
         )
         if report.commit:
             typer.echo(f"imported: {counts}; committed {report.commit[:12]} in {root}")

@@ -94,6 +94,7 @@ class Message:
     files_v2: list[JSON] = field(default_factory=list)
     stop_reason: str | None = None
     text: str = ""  # legacy messages: the only content, with inline <antArtifact> tags
+    input_mode: str | None = None  # "text" or "voice" on real messages; unset on ours
 
     def to_json(self, style: EmptyStyle) -> JSON:
         out: JSON = {
@@ -111,7 +112,7 @@ class Message:
         out["files"] = copy.deepcopy(self.files_v2)
         out["files_v2"] = copy.deepcopy(self.files_v2)
         out["sync_sources"] = []
-        _put_empty(out, "input_mode", None, style)
+        _put_empty(out, "input_mode", self.input_mode, style)
         out["parent_message_uuid"] = self.parent_message_uuid
         return out
 

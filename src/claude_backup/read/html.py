@@ -31,7 +31,17 @@ from pygments.util import ClassNotFound
 from claude_backup.archive.files import write_atomic
 from claude_backup.read import assets
 from claude_backup.read.markdown import SAFE_SCHEMES, chat_title, format_time, sender_name
-from claude_backup.read.parts import Caption, Code, Links, Part, Prose, message_parts, text
+from claude_backup.read.parts import (
+    ArtifactKinds,
+    Caption,
+    Code,
+    Links,
+    Part,
+    Prose,
+    artifact_kinds,
+    message_parts,
+    text,
+)
 from claude_backup.read.search import chat_units
 from claude_backup.read.tree import ROOT, MessageTree, fork_kind
 
@@ -145,7 +155,8 @@ def chat_page(entry: ChatEntry) -> str:
         parts.append(f'<div class="summary">{_markdown().render(summary)}</div>')
     if len(leaves) > 1:
         parts.append(branch_bar(tree, leaves, current))
-    parts.extend(message_html(tree, key) for key in tree.order)
+    kinds = artifact_kinds([tree.messages[key] for key in tree.order])
+    parts.extend(message_html(tree, key, kinds) for key in tree.order)
     if not len(tree):
         parts.append("<p><em>No messages.</em></p>")
     data = {
@@ -176,7 +187,7 @@ def branch_bar(tree: MessageTree, leaves: Sequence[str], current: str | None) ->
     )
 
 
-def message_html(tree: MessageTree, key: str) -> str:
+def message_html(tree: MessageTree, key: str, artifacts: ArtifactKinds | None = None) -> str:
     message = tree.messages[key]
     sender = text(message.get("sender")) or "unknown"
     siblings = tree.siblings(key)
@@ -191,7 +202,10 @@ def message_html(tree: MessageTree, key: str) -> str:
         )
         kind = FORK_TITLES[fork_kind(tree, siblings)]
         fork = f'<div class="fork">Version {position} of {len(siblings)} ({kind})</div>'
-    body = "".join(render_part(p) for p in message_parts(message)) or "<p><em>(empty)</em></p>"
+    body = (
+        "".join(render_part(p) for p in message_parts(message, artifacts))
+        or "<p><em>(empty)</em></p>"
+    )
     return (
         f'<article class="msg {esc(sender)}" id="m-{esc(key)}" data-id="{esc(key)}">'
         f"{fork}<header><strong>{esc(sender_name(message))}</strong>"

@@ -13,7 +13,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from claude_backup.read.parts import Caption, Code, Links, Part, Prose, message_parts, text
+from claude_backup.read.parts import (
+    ArtifactKinds,
+    Caption,
+    Code,
+    Links,
+    Part,
+    Prose,
+    artifact_kinds,
+    message_parts,
+    text,
+)
 from claude_backup.read.tree import Branch, Fork, MessageTree, walk_all
 
 BranchMode = Literal["current", "all"]
@@ -93,10 +103,12 @@ def render_part(part: Part) -> str:
     return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def render_message(message: Mapping[str, Any], *, level: int = 2) -> str:
+def render_message(
+    message: Mapping[str, Any], *, level: int = 2, artifacts: ArtifactKinds | None = None
+) -> str:
     when = format_time(message.get("created_at"))
     heading = f"{'#' * level} {sender_name(message)}" + (f" · {when}" if when else "")
-    body = [render_part(p) for p in message_parts(message)]
+    body = [render_part(p) for p in message_parts(message, artifacts)]
     return "\n\n".join([heading, *body]) if body else f"{heading}\n\n*(empty message)*"
 
 
@@ -143,18 +155,19 @@ def render_chat(
     """The whole document. `extra` adds facts to the header (organization, file, revision)."""
     tree = MessageTree.from_chat(chat)
     current = tree.current_path(chat)
+    kinds = artifact_kinds([tree.messages[key] for key in tree.order])
     blocks = [header(chat, extra)]
     if not len(tree):
         blocks.append("*(no messages)*")
     elif branch == "current":
-        blocks += [render_message(tree.messages[key]) for key in current]
+        blocks += [render_message(tree.messages[key], artifacts=kinds) for key in current]
     else:
         leaves = len(tree.leaves())
         blocks.append(f"*{len(tree)} messages in {leaves} branch{'es' if leaves != 1 else ''}.*")
         for kind, value in walk_all(tree, current):
             if kind == "message":
                 assert isinstance(value, str)
-                blocks.append(render_message(tree.messages[value]))
+                blocks.append(render_message(tree.messages[value], artifacts=kinds))
             elif isinstance(value, Fork):
                 blocks.append(fork_line(value))
             elif isinstance(value, Branch):

@@ -1,8 +1,9 @@
 """A message as a few kinds of displayable parts, shared by the Markdown and HTML renderers. Pure.
 
 Content blocks are in claude-api.md §2.6, attachments and files in §2.7. Every field is
-optional and may have the wrong type; unknown block types are shown as their JSON, so nothing
-in a chat is silently dropped (except `token_budget`, which holds nothing for a reader).
+optional and may have the wrong type; unknown block types, and fields of a message or block
+that are not known here, are shown as their JSON in a collapsed section, so nothing in a chat
+is silently dropped (except `token_budget`, which holds nothing for a reader).
 """
 
 from __future__ import annotations
@@ -85,13 +86,133 @@ def as_json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def message_parts(message: Message) -> list[Part]:
+ArtifactKinds = Mapping[str, Mapping[str, str]]
+"""artifact id -> the `type`, `language` and `title` it was made with, for the rewrites and
+updates that do not repeat them."""
+
+_KNOWN_FIELDS: dict[str, frozenset[str]] = {
+    "message": frozenset(
+        [
+            "uuid",
+            "text",
+            "content",
+            "sender",
+            "index",
+            "created_at",
+            "updated_at",
+            "truncated",
+            "stop_reason",
+            "attachments",
+            "files",
+            "files_v2",
+            "sync_sources",
+            "parent_message_uuid",
+            "input_mode",
+        ]
+    ),
+    "text": frozenset(
+        ["type", "text", "citations", "start_timestamp", "stop_timestamp", "flags", "uuid"]
+    ),
+    "thinking": frozenset(
+        [
+            "type",
+            "thinking",
+            "summaries",
+            "cut_off",
+            "truncated",
+            "start_timestamp",
+            "stop_timestamp",
+            "flags",
+            "signature",
+            "alternative_display_type",
+            "thinking_hidden",
+            "hidden",
+        ]
+    ),
+    "tool_use": frozenset(
+        [
+            "type",
+            "id",
+            "name",
+            "input",
+            "message",
+            "integration_name",
+            "integration_icon_url",
+            "icon_name",
+            "display_content",
+            "approval_key",
+            "approval_options",
+            "context",
+            "start_timestamp",
+            "stop_timestamp",
+            "flags",
+            "tool_identifier",
+            "is_mcp_app",
+            "hidden_in_chat",
+            "mcp_server_url",
+            "partial_json",
+        ]
+    ),
+    "tool_result": frozenset(
+        [
+            "type",
+            "tool_use_id",
+            "name",
+            "content",
+            "is_error",
+            "message",
+            "display_content",
+            "start_timestamp",
+            "stop_timestamp",
+            "flags",
+            "integration_name",
+            "integration_icon_url",
+            "icon_name",
+            "meta",
+        ]
+    ),
+}
+
+
+def artifact_kinds(messages: Sequence[Message]) -> dict[str, dict[str, str]]:
+    """What each artifact of a chat was made as (its first `type`, `language`, `title`)."""
+    kinds: dict[str, dict[str, str]] = {}
+    for message in messages:
+        for block in items(message.get("content")):
+            spec = mapping(block.get("input"))
+            if block.get("type") != "tool_use" or block.get("name") != "artifacts":
+                continue
+            known = kinds.setdefault(text(spec.get("id")), {})
+            for key in ("type", "language", "title"):
+                if text(spec.get(key)) and key not in known:
+                    known[key] = text(spec.get(key))
+    return kinds
+
+
+def unknown_fields(kind: str, value: Mapping[str, Any]) -> list[Part]:
+    """The fields of a message or block this reader does not know, shown as they are (empty
+    ones left out): nothing a later version of claude.ai adds is silently dropped."""
+    known = _KNOWN_FIELDS.get(kind)
+    if known is None:
+        return []
+    extra = {
+        k: v for k, v in value.items() if k not in known and v not in (None, "", [], {}, False)
+    }
+    if not extra:
+        return []
+    what = "the message" if kind == "message" else f"the {kind} block"
+    return [
+        Fold(f"Other fields of {what}: {', '.join(sorted(extra))}", (Code(as_json(extra), "json"),))
+    ]
+
+
+def message_parts(message: Message, artifacts: ArtifactKinds | None = None) -> list[Part]:
     """Everything a message shows, in order: content (or legacy text), attachments, files."""
     blocks = items(message.get("content"))
     parts: list[Part] = []
     if blocks:
         for block in blocks:
-            parts.extend(block_parts(block))
+            parts.extend(block_parts(block, artifacts or {}))
     else:
         parts.extend(legacy_text_parts(text(message.get("text"))))
     parts.extend(attachment_part(a) for a in items(message.get("attachments")))
@@ -100,18 +221,25 @@ def message_parts(message: Message) -> list[Part]:
     parts.extend(
         Caption(f"Synced source: {source_name(s)}") for s in items(message.get("sync_sources"))
     )
+    parts.extend(unknown_fields("message", message))
     return parts
 
 
-def block_parts(block: Mapping[str, Any]) -> list[Part]:
+def block_parts(block: Mapping[str, Any], artifacts: ArtifactKinds | None = None) -> list[Part]:
     kind = text(block.get("type"))
+    return [*_known_block_parts(kind, block, artifacts or {}), *unknown_fields(kind, block)]
+
+
+def _known_block_parts(kind: str, block: Mapping[str, Any], artifacts: ArtifactKinds) -> list[Part]:
     if kind == "text":
         return text_block_parts(block)
     if kind == "thinking":
         return [thinking_part(block)]
     if kind == "tool_use":
         if block.get("name") == "artifacts":
-            return artifact_parts(mapping(block.get("input")))
+            spec = mapping(block.get("input"))
+            made_as = artifacts.get(text(spec.get("id")), {})
+            return artifact_parts({**made_as, **{k: v for k, v in spec.items() if v}})
         return [tool_use_part(block)]
     if kind == "tool_result":
         if block.get("name") == "artifacts" and not block.get("is_error"):
@@ -151,14 +279,20 @@ def citation_link(citation: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def thinking_part(block: Mapping[str, Any]) -> Fold:
+    """Collapsed under its last summary; every summary (a long thinking has one per stage)
+    listed first, then the thinking, then whether it was cut short."""
     summaries = [text(s.get("summary")) for s in items(block.get("summaries"))]
-    summaries = [s for s in summaries if s.strip()]
+    summaries = [" ".join(s.split()) for s in summaries if s.strip()]
     summary = "Thinking" + (f": {summaries[-1]}" if summaries else "")
-    body: list[Part] = _prose(text(block.get("thinking")))
-    if not body:
-        body = [Caption("(the thinking is hidden)")]
-    if block.get("cut_off") or block.get("truncated"):
-        body.append(Caption("(cut off)"))
+    body: list[Part] = []
+    if len(summaries) > 1:
+        body.append(Prose("\n".join(f"{n}. {s}" for n, s in enumerate(summaries, 1))))
+    thought = _prose(text(block.get("thinking")))
+    body += thought or [Caption("(the thinking is hidden)")]
+    if block.get("truncated"):
+        body.append(Caption("(the thinking was truncated)"))
+    if block.get("cut_off"):
+        body.append(Caption("(cut off: the reply was stopped)"))
     return Fold(summary, tuple(body))
 
 
@@ -182,14 +316,53 @@ def artifact_parts(spec: Mapping[str, Any]) -> list[Part]:
         )
         return [caption, Code(diff, "diff")]
     if "content" in spec:
-        return [caption, Code(text(spec.get("content")), artifact_language(spec))]
+        code = Code(text(spec.get("content")), artifact_language(spec))
+        return [caption, code, *sources_parts(spec)]
     return [caption, Code(as_json(dict(spec)), "json")]
+
+
+def research_sources(spec: Mapping[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """A research report's `md_citations`: (title, url, [(title, url) of its sources]) each,
+    in the order they are cited, one entry per url."""
+    found: dict[str, tuple[str, str, list[tuple[str, str]]]] = {}
+    for cited in items(spec.get("md_citations")):
+        url = text(cited.get("url"))
+        title = text(cited.get("title")) or url
+        sources = []
+        for source in items(cited.get("sources")):
+            link_url = text(source.get("url"))
+            if link_url and link_url != url:
+                name = text(source.get("title")) or link_url
+                site = text(source.get("source"))
+                sources.append(
+                    (name + (f" ({site})" if site and site not in name else ""), link_url)
+                )
+        key = url or title
+        if not key:
+            continue
+        if key in found:
+            found[key][2].extend(s for s in sources if s not in found[key][2])
+        else:
+            found[key] = (title, url, sources)
+    return list(found.values())
+
+
+def sources_parts(spec: Mapping[str, Any]) -> list[Part]:
+    cited = research_sources(spec)
+    if not cited:
+        return []
+    links: list[tuple[str, str]] = []
+    for title, url, sources in cited:
+        links.append((title, url))
+        links += [(f"↳ {name}", link_url) for name, link_url in sources]
+    return [Caption(f"Sources ({len(cited)})"), Links(tuple(dict.fromkeys(links)))]
 
 
 def tool_use_part(block: Mapping[str, Any]) -> Fold:
     name = text(block.get("name")) or "tool"
     caption = text(block.get("message"))
-    summary = f"Tool call: {name}" + (f" — {caption}" if caption else "")
+    shown = caption and caption.strip().casefold() != name.casefold()
+    summary = f"Tool call: {name}" + (f" — {caption}" if shown else "")
     display = mapping(block.get("display_content"))
     body: Part
     if display.get("type") == "code_block" and isinstance(display.get("code"), str):

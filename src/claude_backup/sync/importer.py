@@ -27,16 +27,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_backup.archive.files import archive_error, move, write_atomic
+from claude_backup.archive.files import archive_error, move, remove_empty_parents, write_atomic
 from claude_backup.archive.repository import Archive
 from claude_backup.errors import UsageError
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import CommitStep
-from claude_backup.model.layout import MARKER, ORG_FILE, account_dir, chat_path
+from claude_backup.model.layout import (
+    ARTIFACTS,
+    CHAT_FILES,
+    MARKER,
+    ORG_FILE,
+    account_dir,
+    chat_path,
+)
 from claude_backup.model.messages import message
 from claude_backup.model.naming import entry_name, folder_name, is_uuid, uuid_of
 from claude_backup.read.source import DiskSnapshot
 from claude_backup.sync.commits import plan_commits
+from claude_backup.sync.extras.artifacts import artifact_count, reconstruct
+from claude_backup.sync.extras.paths import chat_folder, files_under, find_folders, place_folder
 from claude_backup.text import one_line
 
 IMPORTED_ORG = "Imported export"
@@ -63,7 +72,13 @@ class ImportReport:
     unchanged: int = 0
     kept: int = 0  # already in the archive from the API
     skipped: list[str] = field(default_factory=list)
+    artifacts: int = 0  # artifacts of the imported chats
     commit: str | None = None
+
+    @property
+    def chats(self) -> int:
+        """Chats of the export that the archive holds after the import."""
+        return self.new + self.updated + self.unchanged + self.kept
 
 
 def read_export(paths: Sequence[Path]) -> ExportData:
@@ -139,7 +154,7 @@ def _collect(data: ExportData, name: str, raw: bytes, source: Path) -> None:
         value = json.loads(raw)
     except ValueError as exc:
         raise UsageError(f"{name} in {source} is not valid JSON: {exc}") from exc
-    listed = value if isinstance(value, list) else [value]
+    listed = _unwrap(value, kind, name, source)
     objects = [v for v in listed if isinstance(v, dict)]
     target = {
         "users": data.users,
@@ -152,15 +167,38 @@ def _collect(data: ExportData, name: str, raw: bytes, source: Path) -> None:
     target.extend(objects)
 
 
+def _unwrap(value: Any, kind: str, name: str, source: Path) -> list[Any]:
+    """The items of an export file. Claude.ai writes a list (a single object for the split
+    layout's per-item files); other tools wrap the list as `{"conversations": [...]}`, which is
+    read when what it holds are Claude.ai chats, and refused otherwise."""
+    if isinstance(value, list):
+        return value
+    if kind != "conversations" or not isinstance(value, dict) or "chat_messages" in value:
+        return [value]
+    wrapped = [v for v in value.values() if isinstance(v, list)]
+    chats = [v for items in wrapped for v in items if isinstance(v, dict) and "uuid" in v]
+    if len(wrapped) == 1 and chats and all("chat_messages" in c for c in chats):
+        return wrapped[0]
+    keys = ", ".join(sorted(str(k) for k in value)[:5]) or "nothing"
+    raise UsageError(
+        f"{name} in {source} is not Claude.ai's list of chats (it is an object holding "
+        f"{keys}): import Claude.ai's own export (Settings → Privacy → Export data)"
+    )
+
+
 class Importer:
     """Writes an export's conversations into the archive's layout, then commits them."""
 
-    def __init__(self, archive: Archive, export: ExportData, report: ImportReport) -> None:
+    def __init__(
+        self, archive: Archive, export: ExportData, report: ImportReport, owner: str | None
+    ) -> None:
         self.archive = archive
         self.root = archive.root
         self.export = export
         self.report = report
-        self.users = {u["uuid"]: u for u in export.users if is_uuid(u.get("uuid"))}
+        self.users = users_of(export)
+        self.default = owner  # the export's account, when its items do not say whose they are
+        self.prefixes: set[str] = set()  # folders whose every change is the import's
         self.written: set[str] = set()
         self.folders: dict[str, str] = {}  # account uuid -> "<account dir>/<imported org dir>"
         self.described: set[str] = set()  # folders whose organization.json is written
@@ -178,14 +216,11 @@ class Importer:
         self._commit(source)
 
     def _owner(self, uuid: object) -> str | None:
-        """The account an item belongs to: its own uuid if given, else the only user."""
+        """The account an item belongs to: its own uuid if given, else the export's account."""
         if is_uuid(uuid):
             assert isinstance(uuid, str)
             return uuid.lower()
-        if len(self.users) == 1:
-            only: str = next(iter(self.users))
-            return only
-        return None
+        return self.default
 
     def _folder(self, account_uuid: str) -> str:
         if account_uuid not in self.folders:
@@ -219,6 +254,7 @@ class Importer:
             old = _load(self.root / stored.path)
             if not _newer(chat, old):
                 self.report.unchanged += 1
+                self._artifacts(self._folder(owner), uuid, old)
                 return
             if stored.path != target:
                 move(self.root, stored.path, None)
@@ -227,11 +263,36 @@ class Importer:
         else:
             self.report.new += 1
         self._write(target, chat)
+        self._artifacts(self._folder(owner), uuid, chat)
+
+    def _artifacts(self, org_path: str, uuid: str, chat: Mapping[str, Any]) -> None:
+        """The chat's artifact files, rebuilt as a sync rebuilds them (extras/artifacts.py),
+        in the chat's folder beside `chats/`; files of an earlier import that are no longer
+        made are removed, and a folder named after an old title is renamed."""
+        files = reconstruct(chat)
+        old = find_folders(self.root / org_path / CHAT_FILES).get(uuid)
+        folder = chat_folder(org_path, chat.get("name"), uuid)
+        if old is not None:
+            place_folder(self.root, f"{org_path}/{CHAT_FILES}/{old}", folder)
+            self.prefixes.add(f"{org_path}/{CHAT_FILES}/{old}/")
+        self.prefixes.add(f"{folder}/")
+        for rel, data in files.items():
+            self.archive.write_file(self.root / folder / rel, data)
+        stale = files_under(self.root, f"{folder}/{ARTIFACTS}") - {f"{folder}/{r}" for r in files}
+        for path in sorted(stale):
+            move(self.root, path, None)
+        if files:
+            self.report.artifacts += artifact_count(files)
+        remove_empty_parents(self.root, self.root / folder)
 
     def _project(self, project: dict[str, Any]) -> None:
         uuid = project.get("uuid")
         creator = project.get("creator")
-        owner = self._owner(creator.get("uuid") if isinstance(creator, dict) else None)
+        made_by = creator.get("uuid") if isinstance(creator, dict) else None
+        # A project's creator may be another member of a shared organization: the project
+        # then belongs to the export's account, not to a folder of someone not in it.
+        known = isinstance(made_by, str) and made_by.lower() in self.users
+        owner = made_by.lower() if known and isinstance(made_by, str) else self.default
         if not is_uuid(uuid) or owner is None:
             self.report.skipped.append(f"project {one_line(project.get('name'))!r}: no owner")
             return
@@ -256,7 +317,10 @@ class Importer:
     def _commit(self, source: str) -> None:
         try:
             mine = self.written | {MARKER}  # a new archive's marker goes in the first commit
-            changes = [c for c in self.archive.changes() if c.path in mine]
+            prefixes = tuple(self.prefixes)
+            changes = [
+                c for c in self.archive.changes() if c.path in mine or c.path.startswith(prefixes)
+            ]
             if not changes:
                 return
             steps, summary = plan_commits(changes, self.archive.read_blob)
@@ -318,10 +382,102 @@ def _time(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def import_export(root: Path, paths: Sequence[Path]) -> ImportReport:
+def users_of(export: ExportData) -> dict[str, dict[str, Any]]:
+    return {u["uuid"].lower(): u for u in export.users if is_uuid(u.get("uuid"))}
+
+
+def archive_accounts(root: Path) -> dict[str, str]:
+    """account uuid -> folder name, for the account folders of an archive (none if new)."""
+    found: dict[str, str] = {}
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                uuid = uuid_of(entry.name)
+                if uuid is not None and entry.is_dir() and entry.name != ".git":
+                    found[uuid] = entry.name
+    except OSError:
+        pass
+    return found
+
+
+def export_account(root: Path, export: ExportData, account: str | None) -> str | None:
+    """The uuid of the account the export is from, for items that do not say: `account` (an
+    email or uuid, looked up in users.json and the archive), else the export's only user,
+    else the one account its chats name, else the archive's only account."""
+    users = users_of(export)
+    folders = archive_accounts(root)
+    if account is not None:
+        wanted = account.strip().lower()
+        for uuid, user in users.items():
+            if wanted in (uuid, str(user.get("email_address") or "").lower()):
+                return uuid
+        for uuid, name in folders.items():
+            if wanted == uuid or name.lower() == f"{wanted}-{uuid}":
+                return uuid
+        if is_uuid(wanted):
+            return wanted
+        known = sorted(
+            {str(u.get("email_address")) for u in users.values() if u.get("email_address")}
+            | {name[: -len(uuid) - 1] for uuid, name in folders.items()}
+        )
+        raise UsageError(
+            f"--account {account}: no such account in the export's users.json or the archive"
+            + (f" (known: {', '.join(known)})" if known else "; give the account's uuid")
+        )
+    if len(users) == 1:
+        return next(iter(users))
+    named = {
+        str(c["account"]["uuid"]).lower()
+        for c in export.conversations
+        if isinstance(c.get("account"), dict) and is_uuid(c["account"].get("uuid"))
+    }
+    if len(named) == 1:
+        return named.pop()
+    if len(folders) == 1 and not users:
+        return next(iter(folders))
+    return None
+
+
+def _nothing_to_import(export: ExportData, owner: str | None, root: Path) -> str | None:
+    """Why nothing in the export can be imported, or None if something can. Checked before
+    the archive is opened, so a failed import leaves no archive and no commit behind."""
+    chats = [c for c in export.conversations if is_uuid(c.get("uuid"))]
+    if not chats and not export.projects and not export.memories:
+        found = len(export.conversations)
+        return "the export holds no chats, projects or memory to import" + (
+            f" ({found} items without a chat uuid)" if found else ""
+        )
+    if owner is not None:
+        return None
+
+    def says(item: Mapping[str, Any], key: str) -> bool:
+        value = item.get(key)
+        return isinstance(value, dict) and is_uuid(value.get("uuid"))
+
+    if any(says(c, "account") for c in chats):
+        return None
+    accounts = len(archive_accounts(root))
+    where = f"the archive has {accounts} accounts" if accounts else "the archive has no account"
+    return (
+        f"none of the export's {len(chats)} chats says whose it is (no `account` in them, "
+        f"no single user in users.json, and {where}): name the account with "
+        "--account EMAIL or --account UUID"
+    )
+
+
+def import_export(root: Path, paths: Sequence[Path], account: str | None = None) -> ImportReport:
     export = read_export(paths)
+    owner = export_account(root, export, account)
+    reason = _nothing_to_import(export, owner, root)
+    if reason is not None:
+        raise UsageError(f"nothing imported: {reason}")
     archive = Archive.open(root)
     report = ImportReport()
     with archive.lock():
-        Importer(archive, export, report).run(", ".join(p.name for p in paths))
+        Importer(archive, export, report, owner).run(", ".join(p.name for p in paths))
+    if not report.chats and report.commit is None and report.skipped:
+        raise UsageError(
+            f"nothing imported: all {len(report.skipped)} items were skipped "
+            f"({report.skipped[0]}{', …' if len(report.skipped) > 1 else ''})"
+        )
     return report

@@ -3,7 +3,8 @@
 An artifact is made by the `artifacts` tool (`create`, `update` with `old_str`/`new_str`,
 `rewrite`) or, in older chats, by `<antArtifact identifier=...>...</antArtifact>` tags in the text.
 Branches matter: an update applies to the artifact as it was on *its* branch, so the state is
-carried from each message to its children (parents precede children in `chat_messages`).
+carried from each message to its children, along the chat's message tree (read/tree.py); in an
+export, which has no parent links, along the thread inferred from the messages' times.
 
 Output, relative to the chat's folder:
 
@@ -16,6 +17,7 @@ Output, relative to the chat's folder:
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -24,8 +26,7 @@ from typing import Any
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, ARTIFACTS_INDEX
 from claude_backup.model.naming import clean_title
-
-ROOT_SENTINEL = "00000000-0000-4000-8000-000000000000"
+from claude_backup.read.tree import ROOT, MessageTree
 
 TYPE_EXTENSIONS = {
     "text/markdown": ".md",
@@ -191,22 +192,16 @@ def _apply(command: Command, before: Version | None, number: int) -> Version | s
     )
 
 
-def _current_branch(chat: Mapping[str, Any], parents: Mapping[str, str]) -> str | None:
-    leaf = chat.get("current_leaf_message_uuid")
-    return leaf if isinstance(leaf, str) and leaf in parents else None
-
-
 def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
     """Every artifact file of a chat: relative path -> bytes. Empty when it has no artifacts."""
-    states: dict[str, dict[str, Version]] = {}
-    parents: dict[str, str] = {}
+    tree = MessageTree.from_chat(chat)  # an export's thread is inferred, so state carries on it
+    states: dict[str, dict[str, Version]] = {ROOT: {}}
     versions: dict[str, list[Version]] = {}
     skipped: dict[str, list[dict[str, str]]] = {}
-    for message in _messages(chat):
+    for key in tree.order:
+        message = tree.messages[key]
         uuid = _text(message.get("uuid"))
-        parent = _text(message.get("parent_message_uuid")) or ROOT_SENTINEL
-        parents[uuid] = parent
-        state = dict(states.get(parent, {}))
+        state = dict(states[tree.parent[key]])
         for command in commands(message):
             made = versions.setdefault(command.id, [])
             result = _apply(command, state.get(command.id), len(made) + 1)
@@ -220,11 +215,11 @@ def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
                 result = replace(result, command=kind)
             made.append(result)
             state[command.id] = result
-        states[uuid] = state
+        states[key] = state
     made_ids = [artifact_id for artifact_id, made in versions.items() if made]
     if not made_ids and not skipped:
         return {}
-    leaf = _current_branch(chat, parents)
+    leaf = tree.current_leaf(chat)
     current = states.get(leaf, {}) if leaf is not None else {}
     names = _unique_names(list(versions))
     files: dict[str, bytes] = {}
@@ -282,3 +277,18 @@ def _unique_names(ids: list[str]) -> dict[str, str]:
         taken.add(name.lower())
         names[artifact_id] = name
     return names
+
+
+def artifact_count(files: Mapping[str, bytes]) -> int:
+    index = files.get(ARTIFACTS_INDEX)
+    return len(json.loads(index)["artifacts"]) if index is not None else 0
+
+
+def artifact_ids(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Which artifact each file of `reconstruct`'s output belongs to: path -> artifact id."""
+    index = files.get(ARTIFACTS_INDEX)
+    owners: dict[str, str] = {}
+    for entry in json.loads(index)["artifacts"] if index is not None else []:
+        paths = [entry.get("file"), *(v.get("file") for v in entry.get("versions", []))]
+        owners.update({path: entry["id"] for path in paths if isinstance(path, str)})
+    return owners

@@ -19,9 +19,9 @@ from typing import Any
 
 from claude_backup.archive.files import move, remove_empty_parents, write_atomic
 from claude_backup.model.canonical import json_bytes
-from claude_backup.model.layout import ARTIFACTS, ARTIFACTS_INDEX, CHAT_FILES, CHAT_INDEX
+from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX
 from claude_backup.model.records import StoredChat
-from claude_backup.sync.extras.artifacts import reconstruct
+from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
 from claude_backup.sync.extras.context import ExtrasContext, read_json
 from claude_backup.sync.extras.paths import (
     chat_folder,
@@ -103,7 +103,7 @@ class LocalPass:
         self.files = files
         self.write = write  # `Archive.write_file`
         self.cache = DoneCache.load(root, account_uuid)
-        self.artifacts = 0  # artifact files written
+        self.artifacts = 0  # artifacts written or changed
         self._folders: dict[str, dict[str, str]] = {}  # org path -> chat uuid -> folder name
         self._work: dict[str, ChatWork] = {}
         self._lock = threading.Lock()  # for the three above: chats are handed over by threads
@@ -168,18 +168,20 @@ class LocalPass:
         return self._folders[org_path]
 
     def _write_artifacts(self, folder: str, files: Mapping[str, bytes], *, fresh: bool) -> int:
-        """Make `<folder>/artifacts/` hold exactly `files`; returns how many artifact files
-        changed. `fresh`: the folder was not there before this sync: nothing stale is in it."""
-        changed = 0
+        """Make `<folder>/artifacts/` hold exactly `files`; returns how many artifacts changed
+        (not files: an artifact is its current file and each of its versions). `fresh`: the
+        folder was not there before this sync: nothing stale is in it."""
+        owners = artifact_ids(files)
+        changed: set[str] = set()
         for rel, data in files.items():
-            if self.write(self.root / folder / rel, data) is not None and rel != ARTIFACTS_INDEX:
-                changed += 1
+            if self.write(self.root / folder / rel, data) is not None and rel in owners:
+                changed.add(owners[rel])
         if fresh:
-            return changed
+            return len(changed)
         wanted = {f"{folder}/{rel}" for rel in files}
         for stale in sorted(files_under(self.root, f"{folder}/{ARTIFACTS}") - wanted):
             move(self.root, stale, None)
-        return changed
+        return len(changed)
 
 
 def wanted_uploads(work: list[ChatWork]) -> list[Wanted]:
