@@ -46,6 +46,7 @@ TREE_PARAMS = {
     "consistency": "strong",
 }
 MAX_LIST_PAGES = 10_000
+MAX_CATCH_UP = 3  # rereadings of a paginated listing's top, for chats that moved up meanwhile
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ class ClaudeClient:
 
     async def list_chats(self, org_uuid: str) -> list[dict[str, Any]]:
         """Every chat of an organization. One request when the server sends the whole list;
-        otherwise pages that overlap by one item, so a chat moving up between two requests
-        cannot be missed."""
+        otherwise pages that overlap by one item, then the top read again for the chats
+        created or bumped up while the pages were read (`_catch_up`)."""
         path = f"/organizations/{org_uuid}/chat_conversations_v2"
         items, has_more = _listing_page(await self.get_json(path, {"consistency": "strong"}), path)
         seen = {str(item.get("uuid")) for item in items}
@@ -149,7 +150,40 @@ class ClaudeClient:
             if not page:
                 break
             limit = min(limit * 2, 1000)
+        if pages:
+            await self._catch_up(path, items, max(min(limit, 100), 1))
         return items
+
+    async def _catch_up(self, path: str, items: list[dict[str, Any]], limit: int) -> None:
+        """A paginated listing is read over several requests, and the chats created or
+        updated meanwhile move to its top, which was read first: read the top again, page by
+        page until a chat already seen unchanged shows, and take in what is new there (a
+        bumped chat's newer entry replaces its older one). Again while that finds anything,
+        a few times at most; what appears after that is the next sync's."""
+        position = {str(item.get("uuid")): n for n, item in enumerate(items)}
+        for _ in range(MAX_CATCH_UP):
+            changed = False
+            offset = 0
+            while True:
+                params = {"limit": str(limit), "offset": str(offset), "consistency": "strong"}
+                page, has_more = _listing_page(await self.get_json(path, params), path)
+                known = False
+                for item in page:
+                    uuid = str(item.get("uuid"))
+                    if uuid not in position:
+                        position[uuid] = len(items)
+                        items.append(item)
+                        changed = True
+                    elif items[position[uuid]].get("updated_at") != item.get("updated_at"):
+                        items[position[uuid]] = item
+                        changed = True
+                    else:
+                        known = True
+                if known or not has_more or not page:
+                    break
+                offset += max(len(page) - 1, 1)  # overlapping by one, as the first reading
+            if not changed:
+                return
 
     async def get_chat(self, org_uuid: str, chat_uuid: str) -> dict[str, Any]:
         path = f"/organizations/{org_uuid}/chat_conversations/{chat_uuid}"

@@ -10,6 +10,7 @@ import typer
 
 from claude_backup import __version__
 from claude_backup.cli import config, demo, read, remote, status, sync
+from claude_backup.cli.common import stdout_closed
 from claude_backup.errors import Interrupted
 
 app = typer.Typer(
@@ -46,6 +47,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # Ctrl-C outside a command's own handling (start-up, exit)
         sys.exit(Interrupted.exit_code)
+    except BrokenPipeError:  # output cut short outside a command (`--help | head -1`)
+        sys.exit(stdout_closed())
     finally:
         # The work is over: a late Ctrl-C must not turn a finished sync into a failure.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -4,7 +4,9 @@ code, and the options declared once."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable
 from types import FrameType
@@ -33,6 +35,8 @@ def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = Fal
             ),
             debug,
         )
+    except BrokenPipeError:
+        code = stdout_closed()
     except ClaudeBackupError as exc:
         code = _fail(exc, debug)
         if json_output:
@@ -49,6 +53,19 @@ def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = Fal
     finally:
         signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(code)
+
+
+def stdout_closed() -> int:
+    """Whoever read our output has gone (`search … | head -1`): stop quietly, as a pipe's
+    writer does, with nothing on stderr. Later writes, and Python's own flush at exit, go to
+    /dev/null instead of raising again. Exit 0: the reader took what it wanted."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _fail(exc: ClaudeBackupError, debug: bool) -> int:

@@ -147,7 +147,7 @@ def add_research_turn(model: FakeClaude, chat_uuid: str) -> str:
                 "command": "create",
                 "content": REPORT,
                 "md_citations": [
-                    citation(model, 1, first, first + 20),
+                    citation(model, 1, first, first + len("Salt-tolerant plants grow")),
                     citation(model, 2, second, second + 10),
                 ],
                 "version_uuid": model.new_uuid(),

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -195,6 +195,13 @@ class FakeClaudeServer:
         self.invalid_session_status = invalid_session_status
         self.faults = FaultPlan()
         self.files_page_size = MAX_FILES_PAGE  # lower it to make `account/files` page sooner
+        # Set to make the chat listing paginate as the real one does for large accounts: at
+        # most this many chats a page, even when no limit is asked for.
+        self.chats_page_size: int | None = None
+        # Called with the page number (0 first) after each chat listing page is served: a
+        # test changes the model there, as a user would while a sync reads the listing.
+        self.after_listing_page: Callable[[int], None] | None = None
+        self._listing_pages = 0
         self.max_in_flight = 0
         self._in_flight_now = 0
         self._log: list[RequestRecord] = []
@@ -429,6 +436,8 @@ class FakeClaudeServer:
         if denied is not None:
             return denied
         limit, offset = _int_param(params, "limit"), _int_param(params, "offset") or 0
+        if self.chats_page_size is not None:
+            limit = min(limit or self.chats_page_size, self.chats_page_size)
         org = account.org(org_uuid)
         assert org is not None
         items = self.model.list_chats(
@@ -436,6 +445,11 @@ class FakeClaudeServer:
         )
         end = len(items) if limit is None else offset + limit
         page = items[offset:end]
+        if self.after_listing_page is not None:
+            with self._stats_lock:
+                number = self._listing_pages
+                self._listing_pages += 1
+            self.after_listing_page(number)
         if not v2:
             return Reply(200, json_bytes(page))
         body = {"data": page, "has_more": end < len(items), "search_incomplete": False}

@@ -26,6 +26,7 @@ from typing import Any
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, ARTIFACTS_INDEX
 from claude_backup.model.naming import clean_title
+from claude_backup.read.parts import research_sources
 from claude_backup.read.tree import ROOT, MessageTree
 
 TYPE_EXTENSIONS = {
@@ -99,6 +100,11 @@ class Version:
     message_uuid: str
     version_uuid: str | None
     based_on: int | None
+    sources: str = ""  # a research report's sources, as a Markdown section for its file
+
+    @property
+    def file_content(self) -> str:
+        return self.content + self.sources
 
 
 def extension(type_: str, language: str = "") -> str:
@@ -117,12 +123,32 @@ def _messages(chat: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [m for m in items if isinstance(m, Mapping)] if isinstance(items, list) else []
 
 
-def _failed_tool_uses(blocks: list[Any]) -> set[str]:
-    return {
-        str(b.get("tool_use_id"))
-        for b in blocks
-        if isinstance(b, Mapping) and b.get("type") == "tool_result" and b.get("is_error") is True
-    }
+def _failed_tool_uses(blocks: list[Any]) -> set[int]:
+    """Positions of the tool calls whose result is an error. A result names its call by
+    `tool_use_id`; calls without an `id` (seen in real research chats) are paired with the
+    next result of the same tool that names none."""
+    calls: dict[str, int] = {}
+    waiting: list[tuple[int, object]] = []  # calls without an id, oldest first
+    failed: set[int] = set()
+    for n, block in enumerate(blocks):
+        if not isinstance(block, Mapping):
+            continue
+        if block.get("type") == "tool_use":
+            if isinstance(block.get("id"), str) and block.get("id"):
+                calls[str(block["id"])] = n
+            else:
+                waiting.append((n, block.get("name")))
+        elif block.get("type") == "tool_result":
+            named = block.get("tool_use_id")
+            call = calls.get(named) if isinstance(named, str) else None
+            if call is None and not named:
+                match = next((w for w in waiting if w[1] == block.get("name")), None)
+                if match is not None:
+                    waiting.remove(match)
+                    call = match[0]
+            if call is not None and block.get("is_error") is True:
+                failed.add(call)
+    return failed
 
 
 def commands(message: Mapping[str, Any]) -> Iterator[Command]:
@@ -132,7 +158,7 @@ def commands(message: Mapping[str, Any]) -> Iterator[Command]:
     blocks = blocks if isinstance(blocks, list) else []
     failed = _failed_tool_uses(blocks)
     has_text = False
-    for block in blocks:
+    for n, block in enumerate(blocks):
         if not isinstance(block, Mapping):
             continue
         if block.get("type") == "text":
@@ -141,7 +167,7 @@ def commands(message: Mapping[str, Any]) -> Iterator[Command]:
         if block.get("type") != "tool_use" or block.get("name") != "artifacts":
             continue
         fields = block.get("input")
-        if not isinstance(fields, Mapping) or block.get("id") in failed:
+        if not isinstance(fields, Mapping) or n in failed:
             continue
         artifact_id = _text(fields.get("id"))
         if artifact_id:
@@ -189,7 +215,40 @@ def _apply(command: Command, before: Version | None, number: int) -> Version | s
         message_uuid=command.message_uuid,
         version_uuid=_text(fields.get("version_uuid")) or None,
         based_on=before.number if before else None,
+        sources=sources_section(fields)
+        or (before.sources if before and command.command == "update" else ""),
     )
+
+
+def sources_section(fields: Mapping[str, Any]) -> str:
+    """A research report's `md_citations` as a "Sources" section appended to its file: each
+    cited page with the passage it supports and the pages behind it. A report without its
+    sources is half a report."""
+    cited = research_sources(fields)
+    if not cited:
+        return ""
+    content = _text(fields.get("content"))
+    spans: dict[str, str] = {}
+    for citation in fields.get("md_citations") or []:
+        if not isinstance(citation, Mapping):
+            continue
+        start, end = citation.get("start_index"), citation.get("end_index")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(content):
+            passage = " ".join(content[start:end].split())
+            spans.setdefault(_text(citation.get("url")) or _text(citation.get("title")), passage)
+    lines = ["", "", "---", "", "## Sources", ""]
+    for n, (title, url, behind) in enumerate(cited, 1):
+        lines.append(f"{n}. {_md_link(title, url)}")
+        cited_for = spans.get(url or title)
+        if cited_for:
+            lines.append(f"   cited for: “{cited_for}”")
+        lines += [f"   - {_md_link(name, link)}" for name, link in behind]
+    return "\n".join(lines) + "\n"
+
+
+def _md_link(title: str, url: str) -> str:
+    label = " ".join(title.split()).replace("[", "(").replace("]", ")") or url
+    return f"[{label}](<{url}>)" if url.startswith(("http://", "https://")) else label
 
 
 def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
@@ -230,7 +289,7 @@ def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
         entry: dict[str, Any] = {"id": artifact_id, "file": None, "versions": []}
         if final is not None:
             path = f"{ARTIFACTS}/{name}{extension(final.type, final.language)}"
-            files[path] = final.content.encode("utf-8", "surrogatepass")
+            files[path] = final.file_content.encode("utf-8", "surrogatepass")
             entry.update(
                 file=path,
                 title=final.title,
@@ -242,7 +301,7 @@ def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
         for version in made:
             ext = extension(version.type, version.language)
             path = f"{ARTIFACTS}/{name}/v{version.number:03d}{ext}"
-            files[path] = version.content.encode("utf-8", "surrogatepass")
+            files[path] = version.file_content.encode("utf-8", "surrogatepass")
             entry["versions"].append(_version_entry(version, path))
         if artifact_id in skipped:
             entry["skipped"] = skipped[artifact_id]
@@ -261,6 +320,7 @@ def _version_entry(version: Version, path: str) -> dict[str, Any]:
         "type": version.type,
         "message_uuid": version.message_uuid,
         "version_uuid": version.version_uuid,
+        **({"sources": True} if version.sources else {}),
     }
 
 
