@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import Account, Chat, FakeClaude
+from claude_backup.fakeapi.model import Account, Chat, FakeClaude
 
 JSON = dict[str, Any]
 MESSAGE_KEYS = ("uuid", "text", "content", "sender", "created_at", "updated_at", "attachments")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import FakeClaude, text_block, tool_result, tool_use
+from claude_backup.fakeapi.model import FakeClaude, text_block, tool_result, tool_use
 
 JSON = dict[str, Any]
 RESEARCH_TOOL = "launch_extended_search_task"
