@@ -251,3 +251,34 @@ def test_output_cut_short_by_the_reader_ends_quietly(tmp_path: Path) -> None:
         )
         assert "Error" not in result.stderr and "error" not in result.stderr, (command, result)
         assert result.returncode == 0, (command, result.stderr)
+
+
+def test_the_sync_summary_counts_artifacts_not_their_files(tmp_path: Path) -> None:
+    model = FakeClaude(seed=2)
+    org = model.add_account(KEY, "ada@example.com").add_org("Personal")
+    chat = model.add_chat(org, "Counter", turns=0)
+    add_react_rewrite_turns(model, chat.uuid, "counter")  # one artifact, three files
+    with FakeClaudeServer(model) as server:
+        result = sync(Fake(model, server), tmp_path / "archive", "--no-files")
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "archive").glob("*/*/chat-files/*/artifacts/**/*.jsx"))) == 3
+    assert "1 artifacts" in result.stdout + result.stderr
+    assert "3 artifacts" not in result.stdout + result.stderr
+
+
+def test_the_fake_speaks_what_real_chats_speak() -> None:
+    """Every fake chat carries the real keys, so every test meets them."""
+    model = FakeClaude(seed=4)
+    org = model.add_account(KEY, "ada@example.com").add_org("Personal")
+    chats = [model.add_chat(org, f"c{n}", turns=4) for n in range(8)]
+    details = [model.chat_detail(c) for c in chats]
+    assert all({"thinking_mode", "effort_level"} <= set(d["settings"]) for d in details)
+    assert all(isinstance(d["settings"]["enabled_mcp_tools"], dict) for d in details)
+    messages = [m for d in details for m in d["chat_messages"]]
+    assert all(m["input_mode"] == "text" for m in messages if m["sender"] == "human")
+    blocks = [b for m in messages for b in m["content"]]
+    thinking = [b for b in blocks if b["type"] == "thinking"]
+    assert thinking and all(len(b["summaries"]) > 1 and "truncated" in b for b in thinking)
+    uses = [b for b in blocks if b["type"] == "tool_use"]
+    assert uses and all(b["tool_identifier"] == b["name"] for b in uses)
+    assert any(b["type"] == "text" and not b["text"].strip() for b in blocks)

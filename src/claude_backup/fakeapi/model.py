@@ -35,6 +35,13 @@ EmptyStyle = Literal["null", "omit"]
 
 JSON = dict[str, Any]
 
+REAL_SETTINGS: JSON = {
+    "paprika_mode": "extended",
+    "thinking_mode": "auto",
+    "tool_search_mode": "auto",
+    "enabled_mcp_tools": {"web_fetch": True},
+    "effort_level": "high",
+}
 _MODELS = (
     "claude-sonnet-4-5-20250929",
     "claude-opus-4-1-20250805",
@@ -94,7 +101,7 @@ class Message:
     files_v2: list[JSON] = field(default_factory=list)
     stop_reason: str | None = None
     text: str = ""  # legacy messages: the only content, with inline <antArtifact> tags
-    input_mode: str | None = None  # "text" or "voice" on real messages; unset on ours
+    input_mode: str | None = None  # "text" (or "voice") on real prompts
 
     def to_json(self, style: EmptyStyle) -> JSON:
         out: JSON = {
@@ -274,8 +281,9 @@ class _Content:
         return {
             "type": "thinking",
             "thinking": self.sentences(1, 3),
-            "summaries": [{"summary": self.sentences(1, 1)}],
+            "summaries": [{"summary": "Reading the question"}, {"summary": self.sentences(1, 1)}],
             "cut_off": False,
+            "truncated": False,
             "start_timestamp": ts,
             "stop_timestamp": ts,
             "flags": None,
@@ -294,6 +302,7 @@ class _Content:
             "url": url,
             "text": self.sentences(1, 2),
             "metadata": {
+                "type": "webpage_metadata",
                 "site_domain": "example.com",
                 "site_name": "Example",
                 "favicon_url": "https://example.com/favicon.ico",
@@ -301,7 +310,8 @@ class _Content:
             "is_citable": True,
         }
         use = tool_use(tid, "web_search", {"query": query}, ts, "Searching the web")
-        return [use, tool_result(tid, "web_search", [result], ts)]
+        # a whitespace-only text block between a tool's result and the reply, as real ones have
+        return [use, tool_result(tid, "web_search", [result], ts), text_block(" ", ts)]
 
     def artifact(self, ts: str) -> list[JSON]:
         tid = self.tool_id()
@@ -361,6 +371,10 @@ def tool_use(tid: str, name: str, tool_input: JSON, ts: str, message: str) -> JS
         "integration_name": None,
         "integration_icon_url": None,
         "icon_name": None,
+        "tool_identifier": name,
+        "is_mcp_app": False,
+        "hidden_in_chat": False,
+        "mcp_server_url": None,
         "display_content": None,
         "approval_key": None,
         "approval_options": None,
@@ -488,6 +502,7 @@ class FakeClaude:
             "enabled_web_search": self._rng.random() < 0.5,
             "preview_feature_uses_artifacts": True,
             "enabled_artifacts_attachments": self._rng.random() < 0.5,
+            **REAL_SETTINGS,  # keys real chats have (issue 16); constant: no draws
         }
 
     def _new_message(
@@ -500,6 +515,7 @@ class FakeClaude:
             message = Message(
                 self.new_uuid(), parent, "human", index, ts, content, attachments, files
             )
+            message.input_mode = "text"
         else:
             content = self._content.assistant(ts, text_size)
             message = Message(self.new_uuid(), parent, "assistant", index, ts, content)

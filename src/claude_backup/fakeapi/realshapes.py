@@ -20,20 +20,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from claude_backup.fakeapi.model import FakeClaude, text_block, tool_result, tool_use
+from claude_backup.fakeapi.model import (
+    REAL_SETTINGS,
+    FakeClaude,
+    text_block,
+    tool_result,
+    tool_use,
+)
 
 JSON = dict[str, Any]
 RESEARCH_TOOL = "launch_extended_search_task"
 
 
 def real_settings() -> JSON:
+    """A research chat's settings: the real keys every fake chat has, research turned on."""
     return {
         "enabled_web_search": True,
-        "paprika_mode": "extended",
-        "thinking_mode": "auto",
-        "tool_search_mode": "auto",
+        **REAL_SETTINGS,
         "enabled_mcp_tools": {"web_fetch": True, "google_drive_search": False},
-        "effort_level": "high",
         "preview_feature_uses_artifacts": True,
         "enabled_artifacts_attachments": True,
     }
