@@ -233,6 +233,8 @@ def test_sync_replaces_imported_copies_with_the_api(tmp_path: Path) -> None:
         result = sync(fake, archive)
         assert result.returncode == 0, result.stderr
         assert imported_files(archive) == {}
+        # the imported chats' artifact folders went with them
+        assert list(archive.glob("*/Imported export-*/chat-files/*")) == []
         assert_archive_matches(fake, archive)
     assert_git_healthy(archive)
     uuid = files["conversations"][0]["uuid"]

@@ -102,6 +102,7 @@ class LocalPass:
         self.root = root
         self.files = files
         self.write = write  # `Archive.write_file`
+        self.account_uuid = account_uuid
         self.cache = DoneCache.load(root, account_uuid)
         self.artifacts = 0  # artifacts written or changed
         self._folders: dict[str, dict[str, str]] = {}  # org path -> chat uuid -> folder name
@@ -154,13 +155,26 @@ class LocalPass:
         """The chats not handed over, and the folders of chats gone; then all the work."""
         for chat in chats.values():
             self._found(org_path_of_chat(chat.path))
+        for org_path in self._org_paths():  # also where no chat is left (an imported copy gone)
+            self._found(org_path)
         for org_path, found in self._folders.items():
             for uuid, name in sorted(found.items()):
-                if uuid not in chats:  # pruned: its folder goes too (history keeps it)
+                stored = chats.get(uuid)
+                # pruned, or now in another organization (an imported copy replaced by the
+                # API's): its folder here goes too (history keeps it)
+                if stored is None or org_path_of_chat(stored.path) != org_path:
                     remove_folder(self.root, f"{org_path}/{CHAT_FILES}/{name}")
+                    del found[uuid]
         for uuid, chat in sorted(chats.items()):
             self.chat(uuid, chat)
         return [self._work[uuid] for uuid in sorted(self._work) if uuid in chats]
+
+    def _org_paths(self) -> list[str]:
+        """Every organization folder of this account (`chats` names those with chats only)."""
+        account = find_folders(self.root).get(self.account_uuid)
+        if account is None:
+            return []
+        return [f"{account}/{org}" for org in find_folders(self.root / account).values()]
 
     def _found(self, org_path: str) -> dict[str, str]:
         if org_path not in self._folders:
