@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from claude_backup.read.html import ChatEntry, chat_page
 from claude_backup.read.markdown import render_chat
 from claude_backup.read.tree import ROOT, MessageTree, walk_all
 
@@ -139,3 +140,17 @@ def test_without_timestamps_the_file_order_is_the_evidence() -> None:
         m["created_at"] = None
     tree = MessageTree.from_chat({"chat_messages": messages})
     assert tree.current_path({}) == [uid(1), uid(2), uid(3)]
+
+
+def test_html_and_markdown_of_a_shuffled_linear_chat_have_no_branches() -> None:
+    messages = linear_chat([(0.0, 60.0)] * 5)
+    random.Random(7).shuffle(messages)
+    chat = {"uuid": uid(999), "name": "t", "chat_messages": messages}
+    page = chat_page(ChatEntry(chat, uid(999), "Imported export", "", False, "t.json"))
+    assert 'id="branch"' not in page and "Version 1 of" not in page
+    assert "Thread rebuilt from the messages" in page
+    markdown = render_chat(chat, "all")
+    assert "- Thread: rebuilt from the messages" in markdown
+    headings = [line for line in markdown.splitlines() if line.startswith("## ")]
+    assert [h.split(" · ")[0] for h in headings] == ["## Human", "## Claude"] * 5
+    assert render_chat(chat, "current").count("## ") == 10

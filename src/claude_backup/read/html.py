@@ -30,7 +30,13 @@ from pygments.util import ClassNotFound
 
 from claude_backup.archive.files import write_atomic
 from claude_backup.read import assets
-from claude_backup.read.markdown import SAFE_SCHEMES, chat_title, format_time, sender_name
+from claude_backup.read.markdown import (
+    INFERRED,
+    SAFE_SCHEMES,
+    chat_title,
+    format_time,
+    sender_name,
+)
 from claude_backup.read.parts import (
     ArtifactKinds,
     Caption,
@@ -142,6 +148,8 @@ def chat_page(entry: ChatEntry) -> str:
     ]
     if text(chat.get("model")):
         facts.append(f"<li>{esc(chat.get('model'))}</li>")
+    if tree.inferred:
+        facts.append(f"<li>Thread {esc(INFERRED)}</li>")
     if entry.deleted:
         facts.append('<li><span class="badge">deleted on claude.ai</span></li>')
     facts.append(f"<li><code>{esc(entry.uuid)}</code></li>")

@@ -131,6 +131,8 @@ def header(chat: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()) -> st
     return "\n".join(lines)
 
 
+INFERRED = "rebuilt from the messages' times (an export has no message tree)"
+
 FORK_WORDS = {
     "edit": "versions of the next prompt (edited)",
     "retry": "versions of the next reply (retried)",
@@ -156,6 +158,8 @@ def render_chat(
     tree = MessageTree.from_chat(chat)
     current = tree.current_path(chat)
     kinds = artifact_kinds([tree.messages[key] for key in tree.order])
+    if tree.inferred:
+        extra = [*extra, ("Thread", INFERRED)]
     blocks = [header(chat, extra)]
     if not len(tree):
         blocks.append("*(no messages)*")

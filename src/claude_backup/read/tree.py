@@ -31,6 +31,7 @@ class MessageTree:
 
     def __init__(self, messages: Sequence[Message]) -> None:
         self.order: list[str] = []
+        self.inferred = False  # no parent links: the thread was rebuilt (thread.py)
         self.messages: dict[str, Message] = {}
         for n, message in enumerate(messages):
             uuid = message.get("uuid")
@@ -60,6 +61,7 @@ class MessageTree:
     def _inferred_parents(self) -> dict[str, str]:
         """No parent links (an export): the thread rebuilt from the evidence (thread.py); the
         messages are then kept in the order they were written."""
+        self.inferred = bool(self.order)
         keys = list(self.order)
         order, parents = infer_parents([self.messages[k] for k in keys])
         self.order = [keys[n] for n in order]
