@@ -154,3 +154,11 @@ def test_html_and_markdown_of_a_shuffled_linear_chat_have_no_branches() -> None:
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
     assert [h.split(" · ")[0] for h in headings] == ["## Human", "## Claude"] * 5
     assert render_chat(chat, "current").count("## ") == 10
+
+
+def test_many_messages_at_one_moment_keep_the_files_order() -> None:
+    """Coarse timestamps: nothing but the file's order tells them apart."""
+    messages = [message(n, "human" if n % 2 else "assistant", 0) for n in range(1, 7)]
+    tree = MessageTree.from_chat({"chat_messages": messages})
+    assert len(tree.leaves()) == 1
+    assert tree.current_path({}) == [uid(n) for n in range(1, 7)]

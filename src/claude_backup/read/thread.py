@@ -4,7 +4,8 @@ evidence the messages carry. Pure.
 An export's `chat_messages` is not in the order the messages were written, and a prompt and
 Claude's reply to it often carry the same `created_at`. So the messages are first put in time
 order: by `created_at`; at the same moment by `index` (the message's depth, when the file has
-it), then the prompt before the reply, then as the file lists them. Then each message follows
+it); a prompt and a reply stamped with the same moment as prompt then reply; more messages at
+one moment as the file lists them (nothing else tells their order). Then each message follows
 the one before it, except where the data shows a second version of the same turn:
 
 - with `index` on every message: a message's parent is the latest earlier message one level
@@ -25,7 +26,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 NO_PARENT = -1
-_SENDER_RANK = {"human": 0, "assistant": 1}
 
 
 def _moment(value: object) -> datetime | None:
@@ -50,14 +50,22 @@ def time_order(messages: Sequence[Mapping[str, Any]]) -> list[int]:
     if any(moment is None for moment in moments):
         return list(range(len(messages)))
 
-    def key(n: int) -> tuple[datetime, int, int, int]:
-        depth = _depth(messages[n])
-        rank = _SENDER_RANK.get(str(messages[n].get("sender")), 2)
+    def key(n: int) -> tuple[datetime, int]:
         moment = moments[n]
         assert moment is not None
-        return (moment, depth if depth is not None else 0, rank, n)
+        return (moment, _depth(messages[n]) or 0)
 
-    return sorted(range(len(messages)), key=key)
+    order = sorted(range(len(messages)), key=lambda n: (*key(n), n))
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and key(order[end]) == key(order[start]):
+            end += 1
+        pair = order[start:end]
+        if [messages[n].get("sender") for n in pair] == ["assistant", "human"]:
+            order[start:end] = pair[::-1]  # a prompt and its reply, stamped together
+        start = end
+    return order
 
 
 def infer_parents(messages: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[int]]:
