@@ -44,7 +44,7 @@ from claude_backup.model.messages import message
 from claude_backup.model.naming import entry_name, folder_name, is_uuid, uuid_of
 from claude_backup.read.source import DiskSnapshot
 from claude_backup.sync.commits import plan_commits
-from claude_backup.sync.extras.artifacts import artifact_count, reconstruct
+from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
 from claude_backup.sync.extras.paths import chat_folder, files_under, find_folders, place_folder
 from claude_backup.text import one_line
 
@@ -72,7 +72,7 @@ class ImportReport:
     unchanged: int = 0
     kept: int = 0  # already in the archive from the API
     skipped: list[str] = field(default_factory=list)
-    artifacts: int = 0  # artifacts of the imported chats
+    artifacts: int = 0  # artifacts of imported chats written or changed
     commit: str | None = None
 
     @property
@@ -276,13 +276,15 @@ class Importer:
             place_folder(self.root, f"{org_path}/{CHAT_FILES}/{old}", folder)
             self.prefixes.add(f"{org_path}/{CHAT_FILES}/{old}/")
         self.prefixes.add(f"{folder}/")
+        owners = artifact_ids(files)
+        changed = set()
         for rel, data in files.items():
-            self.archive.write_file(self.root / folder / rel, data)
+            if self.archive.write_file(self.root / folder / rel, data) is not None:
+                changed.add(owners.get(rel))
         stale = files_under(self.root, f"{folder}/{ARTIFACTS}") - {f"{folder}/{r}" for r in files}
         for path in sorted(stale):
             move(self.root, path, None)
-        if files:
-            self.report.artifacts += artifact_count(files)
+        self.report.artifacts += len(changed - {None})  # artifacts written or changed
         remove_empty_parents(self.root, self.root / folder)
 
     def _project(self, project: dict[str, Any]) -> None:

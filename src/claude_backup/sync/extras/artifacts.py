@@ -339,11 +339,6 @@ def _unique_names(ids: list[str]) -> dict[str, str]:
     return names
 
 
-def artifact_count(files: Mapping[str, bytes]) -> int:
-    index = files.get(ARTIFACTS_INDEX)
-    return len(json.loads(index)["artifacts"]) if index is not None else 0
-
-
 def artifact_ids(files: Mapping[str, bytes]) -> dict[str, str]:
     """Which artifact each file of `reconstruct`'s output belongs to: path -> artifact id."""
     index = files.get(ARTIFACTS_INDEX)
