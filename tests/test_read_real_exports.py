@@ -282,3 +282,5 @@ def test_the_fake_speaks_what_real_chats_speak() -> None:
     uses = [b for b in blocks if b["type"] == "tool_use"]
     assert uses and all(b["tool_identifier"] == b["name"] for b in uses)
     assert any(b["type"] == "text" and not b["text"].strip() for b in blocks)
+    files = [f for m in messages for f in m["files"]]
+    assert files and all(f["success"] is True for f in files)

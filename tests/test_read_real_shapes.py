@@ -60,6 +60,8 @@ def test_research_sources_show_in_markdown_html_and_the_artifact_file() -> None:
     assert "Sources (2)" in markdown and "## Sources" in text
     assert "cited for: “Salt-tolerant plants grow”" in text
     assert files[report["versions"][0]["file"]] == files[report["file"]]
+    words = " ".join(text for _, text in chat_units(chat))
+    assert all(url in words for url in SOURCE_URLS)  # `search` finds a report by its sources
 
 
 def test_the_tool_call_line_does_not_repeat_the_tool_name() -> None:

@@ -116,7 +116,7 @@ class Message:
         }
         _put_empty(out, "stop_reason", self.stop_reason, style)
         out["attachments"] = copy.deepcopy(self.attachments)
-        out["files"] = copy.deepcopy(self.files_v2)
+        out["files"] = [{**ref, "success": True} for ref in copy.deepcopy(self.files_v2)]
         out["files_v2"] = copy.deepcopy(self.files_v2)
         out["sync_sources"] = []
         _put_empty(out, "input_mode", self.input_mode, style)

@@ -13,7 +13,12 @@ that uses the fake meets them (issue 16; noted from published internal-API chats
 - artifact `rewrite`s carrying only `id`, `command`, `content`, `version_uuid` (no type, no
   title);
 - message `input_mode`; chat `settings` with `thinking_mode`, `tool_search_mode`,
-  `enabled_mcp_tools` (a dict), `effort_level`.
+  `enabled_mcp_tools` (a dict), `effort_level`; `files[]` entries with `success`.
+
+Those that cost no random draw are in every fake chat (model.py: settings, `input_mode`,
+several thinking summaries and `truncated`, the MCP keys of every tool call, typed web-search
+metadata, a whitespace-only text block after a search, `success`), so every test meets them;
+the turns below add the rest where a test asks for them.
 """
 
 from __future__ import annotations
