@@ -356,6 +356,8 @@ def kill_and_resume(fake: Fake, archive: Path, saved: int, sig: int) -> bool:
     before = head(archive)
     process = start_sync(fake, archive)
     assert process.stdout is not None
+    if sig == signal.SIGINT:  # Ctrl-C inside the interpreter's own start-up is Python's
+        saved = max(saved, 1)
     for _ in range(saved):
         if not process.stdout.readline():
             break

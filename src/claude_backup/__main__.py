@@ -1,3 +1,3 @@
-from claude_backup.cli.app import main
+from claude_backup.cli.entry import main
 
 main()
