@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from claude_backup.fakeapi import FakeClaude, FakeClaudeServer
+# No test reads or writes the real config folder or the real OS keyring, in this process or in
+# the CLI processes it starts (they inherit the environment).
+_HOME = Path(tempfile.mkdtemp(prefix="claude-backup-tests-"))
+os.environ["XDG_CONFIG_HOME"] = str(_HOME / "config")
+os.environ["XDG_DATA_HOME"] = str(_HOME / "data")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+
+from claude_backup.fakeapi import FakeClaude, FakeClaudeServer  # noqa: E402
 
 KEY = "sk-ant-sid01-e2e-secret-Z9fQ3xkLmN7pR2vT8wYb-AAAA"
 CLI = str(Path(sys.executable).parent / "claude-backup")

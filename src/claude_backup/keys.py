@@ -1,5 +1,6 @@
 """Where session keys come from, in order: CLAUDE_SESSION_KEY, stdin (when it is not a
-terminal), --session-key-file, the browser's cookies. A key is never taken from the command line,
+terminal), --session-key-file, the key stored by `claude-backup key set` (OS keyring, then the
+private key file), the browser's cookies. A key is never taken from the command line,
 and its value never appears in a message, a repr or a traceback."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ KEY_PREFIX = "sk-ant-"
 ENV_VAR = "CLAUDE_SESSION_KEY"
 WHERE_KEYS_COME_FROM = (
     "set CLAUDE_SESSION_KEY, pipe the key on stdin, pass --session-key-file, "
-    "or log in to claude.ai in a browser on this machine"
+    "store one with `claude-backup key set`, or log in to claude.ai in a browser on this machine"
 )
 
 
@@ -37,11 +38,12 @@ BROWSERS = (
 class SessionKey:
     """A secret that does not print itself."""
 
-    __slots__ = ("_value", "source")
+    __slots__ = ("_value", "expires", "source")
 
-    def __init__(self, value: str, source: str) -> None:
+    def __init__(self, value: str, source: str, *, expires: float | None = None) -> None:
         self._value = value
         self.source = source
+        self.expires = expires  # a browser cookie's expiry (Unix time); None when unknown
 
     def reveal(self) -> str:
         return self._value
@@ -83,6 +85,7 @@ def find_keys(
     environ: dict[str, str] | None = None,
     stdin: TextIO | None = None,
     browser_lookup: Callable[[str | None, str], str | None] | None = None,
+    stored_lookup: Callable[[], list[SessionKey]] | None = None,
 ) -> list[SessionKey]:
     env = os.environ if environ is None else environ
     if env.get(ENV_VAR, "").strip():
@@ -101,10 +104,28 @@ def find_keys(
         if not keys:
             raise AuthError(f"{key_file} holds no session key")
         return keys
+    if browser is None:  # --browser asks for that browser's cookie, not the stored key
+        if stored_lookup is None:
+            from claude_backup.keystore import stored_keys
+
+            stored_lookup = stored_keys
+        keys = stored_lookup()
+        if keys:
+            return keys
     host = urlsplit(base_url).hostname or "claude.ai"
-    value = (browser_lookup or browser_cookie)(browser, host)
-    if value:
-        return parse_keys(value, f"{browser or 'browser'} cookies")
+    source = f"{browser or 'browser'} cookies"
+    if browser_lookup is not None:
+        value = browser_lookup(browser, host)
+        return parse_keys(value, source) if value else _none_found()
+    found = browser_session_cookie(browser, host)
+    if found:
+        return [
+            SessionKey(k.reveal(), k.source, expires=found[1]) for k in parse_keys(found[0], source)
+        ]
+    return _none_found()
+
+
+def _none_found() -> list[SessionKey]:
     raise AuthError(f"no session key found: {WHERE_KEYS_COME_FROM}")
 
 
@@ -117,6 +138,12 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def browser_cookie(browser: str | None, host: str) -> str | None:
     """The `sessionKey` cookie for `host` from the named browser (or any browser we can read)."""
+    found = browser_session_cookie(browser, host)
+    return found[0] if found else None
+
+
+def browser_session_cookie(browser: str | None, host: str) -> tuple[str, float | None] | None:
+    """The `sessionKey` cookie's value and expiry (Unix time, if the browser keeps one)."""
     try:
         import browser_cookie3
     except ImportError:  # pragma: no cover - a dependency, but stay usable without it
@@ -130,5 +157,6 @@ def browser_cookie(browser: str | None, host: str) -> str | None:
         return None
     for cookie in jar:
         if cookie.name == "sessionKey" and cookie.value:
-            return str(cookie.value)
+            expires = cookie.expires
+            return str(cookie.value), float(expires) if expires else None
     return None
