@@ -31,6 +31,11 @@ def _bool(text: str) -> bool:
     raise ValueError(f"not a yes/no value: {text!r}")
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """A list from the environment: items separated by white space."""
+    return tuple(text.split())
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -61,6 +66,10 @@ FIELDS = {
         Field("prune_deleted", _bool, False, "remove chats deleted on claude.ai from the tree"),
         Field("files", _bool, True, "back up uploads and sandbox outputs"),
         Field("projects", _bool, True, "back up projects, their knowledge and memory"),
+        Field("notify", _words, (), "Apprise URLs told when a sync fails (a list)"),
+        Field("notify_command", str, None, "shell command fed the message when a sync fails"),
+        Field("notify_success", _bool, False, "notify after a successful sync too"),
+        Field("ping_url", str, None, "URL pinged after each sync, URL/fail after a failure"),
     )
 }
 
@@ -123,6 +132,10 @@ def _coerce(field: Field, raw: Any, where: str) -> Any:
             value = field.parse(raw)
         elif field.parse is _bool and isinstance(raw, bool):
             value = raw
+        elif field.parse is _words and isinstance(raw, list):
+            if not all(isinstance(item, str) and item for item in raw):
+                raise bad
+            value = tuple(raw)
         elif field.parse in (int, float) and type(raw) in (int, float):
             value = field.parse(raw)
         else:

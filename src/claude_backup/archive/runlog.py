@@ -17,6 +17,7 @@ from typing import Any
 
 from claude_backup.archive.files import write_atomic
 from claude_backup.errors import ClaudeBackupError, Interrupted
+from claude_backup.keyage import KeyAge
 from claude_backup.model.canonical import json_bytes
 
 RUNLOG = Path(".git") / "claude-backup" / "last-sync.json"
@@ -38,6 +39,7 @@ def record_run(
     *,
     accounts: Sequence[AccountRun] | None = None,
     error: BaseException | None = None,
+    key_ages: Sequence[KeyAge] = (),
 ) -> None:
     """Best effort: a sync never fails because its log could not be written."""
     if not (archive / ".git").is_dir():
@@ -60,6 +62,8 @@ def record_run(
             exit_code=3 if failed else 0,
             accounts=[asdict(a) for a in accounts],
         )
+    if key_ages:
+        entry["keys"] = [age.as_json() for age in key_ages]
     with contextlib.suppress(OSError):
         write_atomic(archive / RUNLOG, json_bytes(entry))
 

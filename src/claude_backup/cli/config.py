@@ -38,26 +38,45 @@ def show(
         elif archive.value is None:
             values["archive"] = Value(default_archive(), "default")
         if json_output:
-            data = {n: {"value": _plain(v.value), "source": v.source} for n, v in values.items()}
+            data = {
+                n: {"value": _plain(_secretive(n, v.value)), "source": v.source}
+                for n, v in values.items()
+            }
             typer.echo(json.dumps({"config_file": str(config_path()), "settings": data}))
             return 0
         typer.echo(f"# config file: {config_path()}")
         typer.echo("# each setting NAME can also be set as CLAUDE_BACKUP_NAME, or by its flag")
         width = max(len(name) for name in FIELDS)
         for name, value in values.items():
-            typer.echo(f"{name:<{width}} = {_text(value.value):<30} # {value.source}")
+            shown = _secretive(name, value.value)
+            typer.echo(f"{name:<{width}} = {_text(shown):<30} # {value.source}")
         return 0
 
     run_command(work, debug, json_output=json_output)
 
 
+def _secretive(name: str, value: object) -> object:
+    """Notification and ping URLs often carry a token: show their scheme and host only."""
+    from claude_backup.notify import redact_url
+
+    if name == "notify" and isinstance(value, tuple):
+        return tuple(redact_url(url) for url in value)
+    if name == "ping_url" and isinstance(value, str):
+        return redact_url(value)
+    return value
+
+
 def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
     return str(value) if isinstance(value, Path) else value
 
 
 def _text(value: object) -> str:
-    if value is None:
+    if value is None or value == ():
         return "(none)"
+    if isinstance(value, tuple):
+        return " ".join(str(item) for item in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

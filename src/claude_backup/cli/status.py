@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,10 +15,29 @@ def status(
         Path | None,
         typer.Argument(help="The archive (default: found as for sync).", show_default=False),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Health check for monitors: exit 0 if the last sync succeeded within "
+            "--max-age, else non-zero; one line either way.",
+        ),
+    ] = False,
+    max_age: Annotated[
+        str,
+        typer.Option(help="With --check: how old the last good sync may be (90m, 26h, 2d)."),
+    ] = "26h",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Last sync and its result, chats per organization, size, remotes and whether pushed."""
+    """Last sync and its result, the key's age, chats per organization, size, remotes.
+
+    With --check, only whether the last sync succeeded recently enough, for cron-based monitors
+    and scripts: `claude-backup status --check --max-age 26h || notify-me`.
+    """
+
+    if check:
+        run_command(lambda: _check(archive, max_age), debug)
 
     def work() -> int:
         import json
@@ -44,6 +63,8 @@ def status(
             result = last.get("result")
             detail = f" ({last.get('message')})" if result == "error" else ""
             typer.echo(f"last sync: {last.get('finished_at')}, {result}{detail}")
+        for line in key_lines(last):
+            typer.echo(line)
         if info.last_commit:
             typer.echo(f"last change: {info.last_commit['time']}, {info.last_commit['message']}")
         for org in info.organizations:
@@ -59,6 +80,31 @@ def status(
         return 0
 
     run_command(work, debug, json_output=json_output)
+
+
+def key_lines(last: dict[str, Any] | None) -> list[str]:
+    """The age of the keys the last sync used, as recorded then, judged now."""
+    from claude_backup.keyage import KeyAge, now_utc
+
+    now = now_utc()
+    lines = []
+    for data in (last or {}).get("keys") or []:
+        age = KeyAge.from_json(data) if isinstance(data, dict) else None
+        if age is not None:
+            warning = age.warning(now)
+            lines.append(f"warning: {warning}" if warning else age.describe(now))
+    return lines
+
+
+def _check(archive: Path | None, max_age: str) -> int:
+    from claude_backup.archive.health import check_health
+    from claude_backup.config import load
+    from claude_backup.locate import find_archive
+
+    path = find_archive(archive, configured=load({})["archive"].value)
+    healthy, line = check_health(path, max_age)
+    typer.echo(line)
+    return 0 if healthy else 1
 
 
 def register(app: typer.Typer) -> None:

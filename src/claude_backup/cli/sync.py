@@ -97,6 +97,36 @@ def sync(
         str | None,
         typer.Option(help="The remote --push pushes to (a name or URL). [default: origin]"),
     ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Apprise URL to tell when the sync fails (repeatable): ntfy://, slack://, "
+            "mailto://, json://... [default: config `notify`]",
+            show_default=False,
+        ),
+    ] = None,
+    notify_command: Annotated[
+        str | None,
+        typer.Option(
+            help="Shell command run with the message on stdin when the sync fails.",
+            show_default=False,
+        ),
+    ] = None,
+    notify_success: Annotated[
+        bool,
+        typer.Option(
+            "--notify-success",
+            help="Notify after a successful sync too. [default: config `notify_success`]",
+            show_default=False,
+        ),
+    ] = False,
+    ping_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Healthchecks-style URL: pinged after a sync, URL/fail after a failure.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable summary, nothing else.")
@@ -128,6 +158,10 @@ def sync(
         "projects": projects,
         "push": push,
         "remote": remote,
+        "notify": tuple(notify) if notify else None,
+        "notify_command": notify_command,
+        "notify_success": notify_success or None,
+        "ping_url": ping_url,
     }
 
     def work() -> int:

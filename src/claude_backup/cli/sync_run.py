@@ -14,10 +14,12 @@ import typer
 from claude_backup.archive.runlog import AccountRun, record_run
 from claude_backup.client import Politeness
 from claude_backup.config import load
-from claude_backup.errors import PartialSync, UsageError
+from claude_backup.errors import ClaudeBackupError, PartialSync, UsageError
 from claude_backup.hosts import is_loopback
-from claude_backup.keys import find_keys
+from claude_backup.keyage import KeyAge, KeyAges, ages_path, now_utc
+from claude_backup.keys import SessionKey, find_keys
 from claude_backup.locate import find_archive
+from claude_backup.notify import Alerts
 from claude_backup.sync.progress import make_reporter
 from claude_backup.sync.run import AccountReport, SyncReport, SyncSettings, run
 from claude_backup.text import one_line
@@ -32,14 +34,69 @@ def run_sync(
     quiet: bool,
     json_output: bool,
 ) -> int:
-    settings_values = load(flags)
+    """Sync, then tell whoever asked (--notify, --notify-command, --ping-url) how it ended."""
+    try:
+        settings_values = load(flags)
+    except ClaudeBackupError as exc:  # a broken config file: the flags' targets still hear of it
+        report_problems(alerts_from(flags).failure(exc, archive))
+        raise
     value = {name: v.value for name, v in settings_values.items()}
+    alerts = alerts_from(value)
+    target: Path | None = None
+    try:
+        target = find_archive(archive, configured=value["archive"])
+        summary = _sync(
+            target,
+            value,
+            alerts,
+            key_file=key_file,
+            browser=browser,
+            quiet=quiet,
+            json_output=json_output,
+        )
+    except BaseException as exc:
+        report_problems(alerts.failure(exc, target))
+        raise
+    report_problems(alerts.success(summary, target))
+    return 0
+
+
+def alerts_from(value: dict[str, Any]) -> Alerts:
+    return Alerts(
+        urls=tuple(value.get("notify") or ()),
+        command=value.get("notify_command"),
+        ping_url=value.get("ping_url"),
+        on_success=bool(value.get("notify_success")),
+    )
+
+
+def report_problems(problems: list[str]) -> None:
+    for problem in problems:
+        typer.echo(f"claude-backup: warning: {problem}", err=True)
+
+
+def _sync(
+    archive: Path,
+    value: dict[str, Any],
+    alerts: Alerts,
+    *,
+    key_file: Path | None,
+    browser: str | None,
+    quiet: bool,
+    json_output: bool,
+) -> str:
+    """The sync itself; returns a one-paragraph summary for a success notification."""
     url = check_base_url(value["base_url"])
     if value["max_retry_delay"] < value["min_retry_delay"]:
         raise UsageError("--max-retry-delay must be at least --min-retry-delay")
     keys = find_keys(key_file=key_file, browser=browser, base_url=url)
+    alerts.watch(keys)
+    ages, warnings = check_key_ages(keys, alerts, archive)
+    if not (quiet or json_output):
+        for warning in warnings:
+            typer.echo(f"claude-backup: warning: {warning}", err=True)
     settings = SyncSettings(
-        archive=find_archive(archive, configured=value["archive"]),
+        archive=archive,
         base_url=url,
         politeness=Politeness(
             connections=value["connections"],
@@ -58,29 +115,59 @@ def run_sync(
     try:
         report = asyncio.run(run(keys, settings, reporter))
     except BaseException as exc:
-        record_run(settings.archive, started, error=exc)
+        record_run(settings.archive, started, error=exc, key_ages=ages)
         raise
     finally:
         reporter.close()
     runs = [AccountRun(a.account, a.commit, a.fetched, len(a.failures)) for a in report.accounts]
-    record_run(settings.archive, started, accounts=runs)
+    record_run(settings.archive, started, accounts=runs, key_ages=ages)
     pushed = None
     if value["push"]:  # even after a partial sync: its commit is sound
         pushed = push_after_sync(settings.archive, value["remote"], quiet=quiet or json_output)
+    lines = [account_line(account) for account in report.accounts]
+    lines.append(f"done in {report.seconds:.1f} s; archive: {settings.archive}")
     if json_output:
-        typer.echo(json.dumps(summary_json(report, settings.archive, pushed), ensure_ascii=False))
+        data = summary_json(report, settings.archive, pushed)
+        data["warnings"] = warnings
+        typer.echo(json.dumps(data, ensure_ascii=False))
     elif not quiet:
-        for account in report.accounts:
-            typer.echo(account_line(account))
-        typer.echo(f"done in {report.seconds:.1f} s; archive: {settings.archive}")
+        for line in lines:
+            typer.echo(line)
     if report.failures:
         for failure in report.failures:
             typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
+        listed = "; ".join(one_line(f, 200) for f in report.failures[:5])
         raise PartialSync(
-            f"{len(report.failures)} item(s) could not be backed up; "
+            f"{len(report.failures)} item(s) could not be backed up ({listed}); "
             "everything else was committed. Run sync again to retry them."
         )
-    return 0
+    return "\n".join([*lines, *warnings])
+
+
+def check_key_ages(
+    keys: list[SessionKey], alerts: Alerts, archive: Path
+) -> tuple[list[KeyAge], list[str]]:
+    """Each key's age, the warnings for keys near their expiry, and (at most once a day per
+    key) a notification about them."""
+    now = now_utc()
+    store = KeyAges(ages_path())
+    ages: list[KeyAge] = []
+    warnings: list[str] = []
+    due: list[str] = []
+    for key in keys:
+        age = store.age(key, now)
+        if age is None:
+            continue
+        ages.append(age)
+        warning = age.warning(now)
+        if warning:
+            warnings.append(warning)
+            if store.should_notify(key, now):
+                due.append(warning)
+    store.save(now)
+    if due:
+        report_problems(alerts.warning(due, archive))
+    return ages, warnings
 
 
 def push_after_sync(archive: Path, remote: str | None, *, quiet: bool) -> dict[str, Any]:
