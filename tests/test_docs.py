@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 COMMAND_RE = re.compile(
     r"(?:^|(?<=[\s|`(])|(?<=bin/))claude-backup\s+"
-    r"(sync|status|demo|config show|push|show|log|search|export|import)\b([^\n`|]*)",
+    r"(sync|status|demo|config show|push|schedule (?:install|show|status|remove)|"
+    r"key (?:set|show|remove)|show|log|search|export|import)\b([^\n`|]*)",
     re.MULTILINE,
 )
 
