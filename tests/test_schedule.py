@@ -26,7 +26,7 @@ from claude_backup.errors import UsageError
 from claude_backup.schedule import render
 from claude_backup.schedule.backends import Ran, make_backend
 from claude_backup.schedule.spec import JobSpec, installed_command, parse_timing
-from conftest import KEY, run_cli
+from conftest import KEY, Fake, run_cli, sync
 
 runner = CliRunner()
 ARGV = (
@@ -362,6 +362,28 @@ def test_cron_install_status_remove_with_a_crontab_of_its_own(tmp_path: Path) ->
     tab.write_text("MAILTO=ada\n0 1 * * * backup-photos\n")
     env = {**schedule_env(tmp_path, str(program)), "FAKE_CRONTAB_FILE": str(tab)}
     cron_cycle(tmp_path, env, lambda: tab.read_text())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a POSIX shell script stands in for crontab")
+def test_status_names_the_schedule_of_its_archive(fake: Fake, tmp_path: Path) -> None:
+    program = tmp_path / "crontab"
+    program.write_text(FAKE_CRONTAB)
+    program.chmod(program.stat().st_mode | stat.S_IEXEC)
+    env = {**schedule_env(tmp_path, str(program)), "FAKE_CRONTAB_FILE": str(tmp_path / "tab")}
+    archive = tmp_path / "archive"
+    assert sync(fake, archive, extra_env=env).returncode == 0
+    before = run_cli("status", str(archive), base_url=fake.base_url, extra_env=env)
+    assert "schedule: none (see `claude-backup schedule install`)" in before.stdout
+    done = run_cli(
+        "schedule", "install", str(archive), "--every", "12h", base_url=fake.base_url, extra_env=env
+    )
+    assert done.returncode == 0, done.stderr
+    after = run_cli("status", str(archive), base_url=fake.base_url, extra_env=env)
+    assert "schedule: cron, every 12 hours from 03:17" in after.stdout
+    elsewhere = tmp_path / "elsewhere"
+    assert sync(fake, elsewhere, extra_env=env).returncode == 0
+    other = run_cli("status", str(elsewhere), base_url=fake.base_url, extra_env=env)
+    assert "schedule: none" in other.stdout
 
 
 def _real_crontab_is_empty() -> bool:

@@ -77,9 +77,20 @@ def status(
             typer.echo("remote: none (see `claude-backup push --help`)")
         for remote in info.remotes:
             typer.echo(f"remote {remote['name']}: {remote['url']} — {remote['state']}")
+        typer.echo(schedule_line(path))
         return 0
 
     run_command(work, debug, json_output=json_output)
+
+
+def schedule_line(archive: Path) -> str:
+    """Whether `schedule install` set up a job for this archive (as recorded; no probing)."""
+    from claude_backup.schedule.record import load
+
+    saved = load() or {}
+    if saved.get("archive") and Path(saved["archive"]) == archive.absolute():
+        return f"schedule: {saved.get('backend')}, {saved.get('when')}"
+    return "schedule: none (see `claude-backup schedule install`)"
 
 
 def key_lines(last: dict[str, Any] | None) -> list[str]:
