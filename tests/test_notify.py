@@ -169,7 +169,7 @@ def test_key_age_warning_from_23_days_in_summary_status_and_once_a_day_by_notifi
     assert KEY not in status.stdout
 
 
-def test_each_failure_says_what_to_do_and_never_the_key() -> None:
+def test_each_failure_says_what_to_do() -> None:
     cases = {
         AuthError("session key expired or invalid"): "claude-backup key set",
         BlockedError("Cloudflare challenge"): "next run tries again",
@@ -194,3 +194,13 @@ def test_secrets_are_hidden_and_urls_redacted(tmp_path: Path) -> None:
     assert KEY not in out.read_text() and "<session key>" in out.read_text()
     assert redact_url("tgram://123456:ABCDEF/987") == "tgram://123456/…"
     assert redact_url("https://hc-ping.com/uuid-secret") == "https://hc-ping.com/…"
+
+
+def test_children_never_inherit_the_key() -> None:
+    from claude_backup.childenv import scrubbed_environ
+
+    env = scrubbed_environ(
+        {"CLAUDE_BACKUP_EVENT": "failure"},
+        environ={"CLAUDE_SESSION_KEY": KEY, "SAVED": f"x {KEY}", "PATH": "/bin", "HOME": "/h"},
+    )
+    assert env == {"PATH": "/bin", "HOME": "/h", "CLAUDE_BACKUP_EVENT": "failure"}

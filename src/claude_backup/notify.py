@@ -71,7 +71,7 @@ class Alerts:
         problems += self.ping(success=False, body=event.text())
         return problems
 
-    def success(self, summary: str, archive: Path) -> list[str]:
+    def success(self, summary: str) -> list[str]:
         problems = []
         if self.on_success:
             problems += self.send(Event("success", f"claude-backup: sync ok on {_host()}", summary))

@@ -57,7 +57,7 @@ def run_sync(
     except BaseException as exc:
         report_problems(alerts.failure(exc, target))
         raise
-    report_problems(alerts.success(summary, target))
+    report_problems(alerts.success(summary))
     return 0
 
 
@@ -92,9 +92,6 @@ def _sync(
     keys = find_keys(key_file=key_file, browser=browser, base_url=url)
     alerts.watch(keys)
     ages, warnings = check_key_ages(keys, alerts, archive)
-    if not (quiet or json_output):
-        for warning in warnings:
-            typer.echo(f"claude-backup: warning: {warning}", err=True)
     settings = SyncSettings(
         archive=archive,
         base_url=url,
@@ -133,6 +130,8 @@ def _sync(
     elif not quiet:
         for line in lines:
             typer.echo(line)
+        for warning in warnings:  # after the summary, where it is seen
+            typer.echo(f"claude-backup: warning: {warning}", err=True)
     if report.failures:
         for failure in report.failures:
             typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
