@@ -174,6 +174,20 @@ def test_key_age_warns_from_23_days_and_keeps_only_a_salted_hash(config: Path) -
     assert tmp_ages.digest(key) != KeyAges(ages_path()).digest(key) and other.salt
 
 
+def test_key_show_warns_from_23_days(config: Path, ring: KeyringBackend) -> None:
+    assert runner.invoke(app, ["key", "set"], input=K1).exit_code == 0
+    fresh = runner.invoke(app, ["key", "show"])
+    assert "first used less than an hour ago" in fresh.output and "warning" not in fresh.output
+    ages = KeyAges(ages_path())
+    now = datetime.now(timezone.utc)
+    ages.restart(SessionKey(K1, "keyring"), now - timedelta(days=23, minutes=5))
+    ages.save(now)
+    old = runner.invoke(app, ["key", "show"])
+    assert old.exit_code == 0
+    assert "warning: session key from keyring: expected to expire in about 5 days" in old.output
+    assert "first used 23 days ago" in old.output and K1 not in old.output
+
+
 def test_browser_cookie_expiry_is_the_key_age(config: Path) -> None:
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
     soon = SessionKey(K1, "firefox cookies", expires=(now + timedelta(days=3)).timestamp())

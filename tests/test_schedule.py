@@ -279,6 +279,8 @@ def cron_cycle(tmp_path: Path, env: dict[str, str], read_crontab) -> None:  # ty
         "cron",
         "--at",
         "04:40",
+        "--ping-url",
+        "http://127.0.0.1:9/ping/secret-uuid",
         base_url=base,
         extra_env=env,
     )
@@ -306,7 +308,7 @@ def cron_cycle(tmp_path: Path, env: dict[str, str], read_crontab) -> None:  # ty
     assert tab.startswith(before) and KEY not in tab
     block = render.cron_block_of(tab)
     assert block is not None
-    # show printed exactly the block install wrote, bar the ping option.
+    assert block in shown.stdout  # show printed exactly what install wrote
     line = block.splitlines()[1]
     assert line.startswith("40 4 * * * ")
     words = shlex.split(line.split(None, 5)[5].replace("\\%", "%"))

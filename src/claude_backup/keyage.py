@@ -89,8 +89,10 @@ class KeyAge:
 
 def _days(days: float) -> str:
     whole = max(0, round(days))
-    if days < 1 and days > -1:
-        hours = max(1, round(abs(days) * 24))
+    if -1 < days < 1:
+        hours = round(abs(days) * 24)
+        if hours < 1:
+            return "less than an hour"
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{whole} day{'s' if whole != 1 else ''}"
 

@@ -132,6 +132,8 @@ def show(
                 warning = age.warning(now)
                 if warning:
                     typer.echo(f"warning: {warning}")
+            if key.source == "keyring":
+                typer.echo(f"  keyring backend: {keyring_backend_name()}")
         used = {key.source for key in keys}
         for place in places:
             if place.place not in used:
