@@ -15,7 +15,6 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from keyrings.alt.file import PlaintextKeyring
 from typer.testing import CliRunner
 
 from claude_backup import keystore
@@ -23,6 +22,7 @@ from claude_backup.cli.app import app
 from claude_backup.keyage import KeyAges, ages_path
 from claude_backup.keys import SessionKey, find_keys
 from conftest import KEY, run_cli, sync
+from filekeyring import FileKeyring
 
 K1, K2, K3 = "sk-ant-sid01-aaaa", "sk-ant-sid01-bbbb", "sk-ant-sid01-cccc"
 runner = CliRunner()
@@ -38,8 +38,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def ring(tmp_path: Path) -> Iterator[KeyringBackend]:
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    backend = FileKeyring(tmp_path / "keyring.json")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     yield backend
@@ -200,15 +199,17 @@ def test_browser_cookie_expiry_is_the_key_age(config: Path) -> None:
 def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Separate processes, as a scheduled run is: each finds the keyring its environment names.
     env = {
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PYTHON_KEYRING_BACKEND": "filekeyring.FileKeyring",
+        "PYTHONPATH": str(Path(__file__).parent),
+        "FILE_KEYRING_PATH": str(tmp_path / "keyring.json"),
         "CLAUDE_BACKUP_CONFIG": str(tmp_path / "conf" / "config.toml"),
     }
     stored = run_cli(
         "key", "set", base_url=fake.base_url, key=None, stdin=KEY, extra_env=env, process=True
     )
     assert stored.returncode == 0, stored.stderr
-    assert KEY not in (tmp_path / "data").joinpath("python_keyring", "keyring_pass.cfg").read_text()
+    stored_there = json.loads((tmp_path / "keyring.json").read_text())
+    assert stored_there == {"claude-backup/session-keys": f"{KEY}\n"}
     archive = tmp_path / "archive"
     result = sync(fake, archive, key=None, extra_env=env, process=True)
     assert result.returncode == 0, result.stderr

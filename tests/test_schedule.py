@@ -435,3 +435,15 @@ def test_show_defaults_to_this_machines_scheduler_and_validates_notify(
     )
     bad = runner.invoke(app, ["schedule", "show", "--backend", "at"])
     assert bad.exit_code == 2
+
+
+def test_install_warns_when_the_job_will_not_find_its_key() -> None:
+    from claude_backup.schedule.advice import key_advice
+
+    secret_service = "SecretService.Keyring"
+    assert "key set" in key_advice("systemd", [], "")[0]
+    assert "key set --file" in key_advice("cron", ["keyring"], secret_service)[0]
+    assert "enable-linger" in key_advice("systemd", ["keyring"], secret_service)[0]
+    assert key_advice("cron", ["/home/ada/.config/claude-backup/session-key"], "") == []
+    assert key_advice("launchd", ["keyring"], "macOS.Keyring") == []
+    assert key_advice("schtasks", ["keyring"], "Windows.WinVaultKeyring") == []

@@ -46,8 +46,14 @@ def keyring_backend_name() -> str:
         backend = keyring.get_keyring()
     except Exception:  # keyring's own start-up can fail on odd machines
         return "none"
-    name = type(backend).__module__.removeprefix("keyring.backends.")
-    return f"{name}.{type(backend).__name__}"
+    # The default chains every usable backend: name those it chains.
+    chained = getattr(backend, "backends", None) or [backend]
+    return "+".join(_name(b) for b in chained)
+
+
+def _name(backend: object) -> str:
+    module = type(backend).__module__.removeprefix("keyring.backends.")
+    return f"{module}.{type(backend).__name__}"
 
 
 def _keyring_read() -> str | None:

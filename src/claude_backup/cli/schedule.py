@@ -234,26 +234,13 @@ def install(
 
 
 def _key_advice(backend: str, key_file: Path | None) -> list[str]:
-    """Will the job find a key? It runs without your terminal, environment or browser."""
     if key_file is not None:
         return []
-    from claude_backup.keystore import KEYRING_SOURCE, keyring_backend_name, stored_places
+    from claude_backup.keystore import keyring_backend_name, stored_places
+    from claude_backup.schedule.advice import key_advice
 
-    places = stored_places()
-    if not places:
-        return [
-            "no stored session key yet: run `claude-backup key set` or every run fails (exit 4)"
-        ]
-    if (
-        places[0].place == KEYRING_SOURCE
-        and backend == "cron"
-        and "SecretService" in (keyring_backend_name())
-    ):
-        return [
-            "cron jobs cannot reach the desktop keyring: `claude-backup key set --file` "
-            "keeps the key where they can read it"
-        ]
-    return []
+    places = [place.place for place in stored_places()]
+    return key_advice(backend, places, keyring_backend_name() if places else "")
 
 
 @schedule_app.command("status")
