@@ -70,6 +70,8 @@ class _Expect:
     auth_endpoint: bool
     gone_on_404: bool
     raw: bool
+    headers: tuple[tuple[str, str], ...] = ()  # sent with this request only
+    outside_api: bool = False  # the path is under the host, not under /api
 
 
 class ClaudeClient:
@@ -89,8 +91,9 @@ class ClaudeClient:
         self._on_retry = on_retry
         self.requests = 0
         self.retries = 0
+        self._origin = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/api",
+            base_url=self._origin + "/api",
             headers={
                 "Cookie": f"sessionKey={key.reveal()}",
                 "User-Agent": USER_AGENT,
@@ -185,6 +188,32 @@ class ClaudeClient:
             if not changed:
                 return
 
+    async def list_chats_paged(self, org_uuid: str, page_size: int = 200) -> list[dict[str, Any]]:
+        """Every chat of an organization asked for page by page (`limit`/`offset`) until a
+        short page, whatever `has_more` says: the second look when the first listing came out
+        shorter than `count_all`."""
+        path = f"/organizations/{org_uuid}/chat_conversations_v2"
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _ in range(MAX_LIST_PAGES):
+            offset = max(len(items) - 1, 0)  # one item of overlap, as in list_chats
+            params = {"limit": str(page_size), "offset": str(offset), "consistency": "strong"}
+            page, _ = _listing_page(await self.get_json(path, params), path)
+            new = [item for item in page if str(item.get("uuid")) not in seen]
+            seen.update(str(item.get("uuid")) for item in new)
+            items.extend(new)
+            if len(page) < page_size or not new:
+                break
+        return items
+
+    async def count_chats(self, org_uuid: str) -> int | None:
+        """`count_all`: how many chats the organization holds, or None when the server does
+        not say (404, another shape)."""
+        path = f"/organizations/{org_uuid}/chat_conversations/count_all"
+        data = await self.get_json(path, gone_on_404=True)
+        count = data.get("count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
     async def get_chat(self, org_uuid: str, chat_uuid: str) -> dict[str, Any]:
         path = f"/organizations/{org_uuid}/chat_conversations/{chat_uuid}"
         data = await self.get_json(path, TREE_PARAMS, gone_on_404=True)
@@ -205,6 +234,14 @@ class ClaudeClient:
         """GET a JSON endpoint (under /api), with retries and politeness."""
         return await self._with_retries(path, params, _Expect(auth_endpoint, gone_on_404, False))
 
+    async def get_json_outside_api(
+        self, path: str, params: dict[str, str] | None, headers: dict[str, str]
+    ) -> Any:
+        """GET a JSON endpoint that lives beside /api (Claude Code's `/v1/code/...`), with
+        extra headers. 404/410 raise Gone."""
+        expect = _Expect(False, True, False, tuple(headers.items()), outside_api=True)
+        return await self._with_retries(path, params, expect)
+
     async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
         """GET raw bytes (a file's contents), with retries and politeness. 404/410 -> Gone."""
         data = await self._with_retries(path, params, _Expect(False, True, True))
@@ -219,7 +256,8 @@ class ClaudeClient:
             await self._wait_for_resume()
             self.requests += 1
             try:
-                response = await self._http.get(path, params=params)
+                url = self._origin + path if expect.outside_api else path
+                response = await self._http.get(url, params=params, headers=dict(expect.headers))
             except httpx.TimeoutException as exc:
                 raise RetryableApiError(f"{path}: timed out", path=path) from exc
             except httpx.TransportError as exc:

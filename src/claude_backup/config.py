@@ -70,6 +70,17 @@ FIELDS = {
         Field("notify_command", str, None, "shell command fed the message when a sync fails"),
         Field("notify_success", _bool, False, "notify after a successful sync too"),
         Field("ping_url", str, None, "URL pinged after each sync, URL/fail after a failure"),
+        Field("profile", _bool, True, "back up profile preferences and custom styles"),
+        Field("skills", _bool, True, "back up your custom Skills, every file"),
+        Field("catalog", _bool, True, "back up the artifact catalog and published pages"),
+        Field("code_sessions", _bool, True, "back up Claude Code on the web transcripts"),
+        Field(
+            "full_pass_hours",
+            float,
+            24.0,
+            "hours between full reads of every project (0: every sync)",
+            0,
+        ),
     )
 }
 

@@ -12,6 +12,7 @@
     ├── ArchiveError                  7  the archive cannot be written or is not ours
     │   └── ArchiveLocked             8  another sync holds the archive
     ├── PushError                     9  the push to a git remote failed; the local commit stands
+    ├── VerifyFailed                 10  `verify` found something missing or inconsistent
     └── Interrupted                 130  Ctrl-C or SIGTERM
 
 The CLI turns each into one line on stderr and its exit code; a traceback only with --debug.
@@ -102,3 +103,10 @@ class PushError(ClaudeBackupError):
     """
 
     exit_code = 9
+
+
+class VerifyFailed(ClaudeBackupError):
+    """`claude-backup verify` found the archive incomplete or inconsistent (each problem is
+    printed above the error line)."""
+
+    exit_code = 10

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from claude_backup import __version__
-from claude_backup.cli import config, demo, key, read, remote, schedule, status, sync
+from claude_backup.cli import config, demo, key, read, remote, schedule, status, sync, verify
 from claude_backup.cli.common import stdout_closed
 from claude_backup.errors import Interrupted
 
@@ -38,7 +38,7 @@ def _main(
     """Back up every chat of your Claude.ai account into a git repository you own."""
 
 
-for _module in (sync, config, status, demo, remote, read, key, schedule):
+for _module in (sync, config, status, demo, remote, read, key, schedule, verify):
     _module.register(app)
 
 

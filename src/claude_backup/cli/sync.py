@@ -85,6 +85,47 @@ def sync(
             show_default=False,
         ),
     ] = None,
+    profile: Annotated[
+        bool | None,
+        typer.Option(
+            "--profile/--no-profile",
+            help="Back up profile preferences and custom styles. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    skills: Annotated[
+        bool | None,
+        typer.Option(
+            "--skills/--no-skills",
+            help="Back up your custom Skills, every file. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    catalog: Annotated[
+        bool | None,
+        typer.Option(
+            "--catalog/--no-catalog",
+            help="Back up the artifact catalog and published pages. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    code_sessions: Annotated[
+        bool | None,
+        typer.Option(
+            "--code-sessions/--no-code-sessions",
+            help="Back up Claude Code on the web transcripts. [default: yes]",
+            show_default=False,
+        ),
+    ] = None,
+    full_pass_hours: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Hours between full reads of every project (docs, chats, memory); in "
+            "between, only projects whose listing changed are read. 0: every sync. "
+            "[default: 24]",
+        ),
+    ] = None,
     push: Annotated[
         bool | None,
         typer.Option(
@@ -156,6 +197,11 @@ def sync(
         "prune_deleted": prune_deleted,
         "files": files,
         "projects": projects,
+        "profile": profile,
+        "skills": skills,
+        "catalog": catalog,
+        "code_sessions": code_sessions,
+        "full_pass_hours": full_pass_hours,
         "push": push,
         "remote": remote,
         "notify": tuple(notify) if notify else None,
@@ -174,6 +220,7 @@ def sync(
             browser=browser,
             quiet=quiet,
             json_output=json_output,
+            debug=debug,
         )
 
     run_command(work, debug, json_output=json_output)

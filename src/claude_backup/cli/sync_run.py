@@ -20,6 +20,7 @@ from claude_backup.keyage import KeyAge, KeyAges, ages_path, now_utc
 from claude_backup.keys import SessionKey, find_keys
 from claude_backup.locate import find_archive
 from claude_backup.notify import Alerts
+from claude_backup.sync.extras.memory import MELANGE_NOTE
 from claude_backup.sync.progress import make_reporter
 from claude_backup.sync.run import AccountReport, SyncReport, SyncSettings, run
 from claude_backup.text import one_line
@@ -33,6 +34,7 @@ def run_sync(
     browser: str | None,
     quiet: bool,
     json_output: bool,
+    debug: bool = False,
 ) -> int:
     """Sync, then tell whoever asked (--notify, --notify-command, --ping-url) how it ended."""
     try:
@@ -53,6 +55,7 @@ def run_sync(
             browser=browser,
             quiet=quiet,
             json_output=json_output,
+            debug=debug,
         )
     except BaseException as exc:
         report_problems(alerts.failure(exc, target))
@@ -84,6 +87,7 @@ def _sync(
     browser: str | None,
     quiet: bool,
     json_output: bool,
+    debug: bool = False,
 ) -> str:
     """The sync itself; returns a one-paragraph summary for a success notification."""
     url = check_base_url(value["base_url"])
@@ -106,6 +110,11 @@ def _sync(
         prune_deleted=value["prune_deleted"],
         files=value["files"],
         projects=value["projects"],
+        profile=value["profile"],
+        skills=value["skills"],
+        catalog=value["catalog"],
+        code_sessions=value["code_sessions"],
+        full_pass_hours=value["full_pass_hours"],
     )
     reporter = make_reporter(quiet=quiet, json_output=json_output)
     started = time.monotonic()
@@ -130,6 +139,8 @@ def _sync(
     elif not quiet:
         for line in lines:
             typer.echo(line)
+        for note in notes(report, debug=debug):
+            typer.echo(f"claude-backup: {note}", err=True)
         for warning in warnings:  # after the summary, where it is seen
             typer.echo(f"claude-backup: warning: {warning}", err=True)
     if report.failures:
@@ -167,6 +178,29 @@ def check_key_ages(
     if due:
         report_problems(alerts.warning(due, archive))
     return ages, warnings
+
+
+def notes(report: SyncReport, *, debug: bool) -> list[str]:
+    """What the summary says besides counts, once each: organizations in per-file memory
+    mode, answers of an unknown shape, listings shorter than `count_all`, and with --debug
+    the features this account does not have."""
+    lines: list[str] = []
+    melange = [org for a in report.accounts for org in a.extras.melange]
+    if melange:
+        lines.append(f"note: {MELANGE_NOTE} ({', '.join(one_line(o) for o in melange)})")
+    for account in report.accounts:
+        extras = account.extras
+        lines += [f"warning: {one_line(gap, 300)}" for gap in account.listing_gaps]
+        lines += [
+            f"warning: {feature}: unexpected answer ({one_line(what, 200)}); stored as it came"
+            for feature, what in extras.unexpected.items()
+        ]
+        if debug:
+            lines += [
+                f"debug: skipped {feature}: not available here ({one_line(why, 200)})"
+                for feature, why in extras.skipped.items()
+            ]
+    return lines
 
 
 def push_after_sync(archive: Path, remote: str | None, *, quiet: bool) -> dict[str, Any]:
@@ -207,6 +241,13 @@ def summary_json(
                 "requests": a.requests,
                 "retries": a.retries,
                 "failures": a.failures,
+                "skills": a.extras.skills,
+                "code_sessions": a.extras.code_sessions,
+                "project_full_pass": a.extras.project_full_pass,
+                "memory_per_file": a.extras.melange,
+                "unexpected": a.extras.unexpected,
+                "not_available": a.extras.skipped,
+                "listing_gaps": a.listing_gaps,
                 "files": {
                     "downloaded": a.extras.files,
                     "sandbox_outputs": a.extras.sandbox,

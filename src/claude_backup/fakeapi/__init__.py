@@ -12,6 +12,7 @@ Usage::
         httpx.get(f"{server.base_url}/api/account", cookies={"sessionKey": "sk-ant-sid01-test"})
 """
 
+from claude_backup.fakeapi.account_plus import FakeCodeSession, FakeSkill, Plus, plus_of
 from claude_backup.fakeapi.extras import Doc, Project, SandboxFile, Upload
 from claude_backup.fakeapi.faults import FAULT_KINDS, REGION_URL, TRANSIENT_KINDS, Fault, FaultPlan
 from claude_backup.fakeapi.model import (
@@ -45,14 +46,18 @@ __all__ = [
     "FakeClaude",
     "FakeClaudeServer",
     "FakeClock",
+    "FakeCodeSession",
+    "FakeSkill",
     "Fault",
     "FaultPlan",
     "Message",
     "Org",
+    "Plus",
     "Project",
     "RequestRecord",
     "SandboxFile",
     "Upload",
     "endpoint_kind",
+    "plus_of",
     "populate_demo",
 ]

@@ -911,6 +911,9 @@ def populate_demo(
                 branches=rng.choice((0, 0, 0, 1, 2)),
             )
         _demo_extras(model, personal)
+        from claude_backup.fakeapi.account_plus import populate_plus  # (it imports this one)
+
+        populate_plus(model, account, personal)
         return account
 
 

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from claude_backup.fakeapi.account_plus import plus_of, route_plus
 from claude_backup.fakeapi.faults import FaultPlan, Reply, error_reply, json_bytes, not_found_reply
 from claude_backup.fakeapi.model import Account, FakeClaude
 from claude_backup.fakeapi.routes import MAX_FILES_PAGE, BadRequest, route_extra
@@ -58,7 +59,7 @@ def endpoint_kind(path: str) -> str:
     if len(rest) == 3 and rest[0] == "organizations" and rest[2] in lists:
         return "list"
     if len(rest) == 4 and rest[0] == "organizations" and rest[2] == "chat_conversations":
-        return "detail"
+        return "other" if rest[3] == "count_all" else "detail"
     return "other"
 
 
@@ -147,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         with app._in_flight():
             self._drain_body()
             cookies = self.headers.get_all("Cookie") or []
-            reply = app._answer(self.command, self.path, cookies)
+            reply = app._answer(self.command, self.path, cookies, dict(self.headers.items()))
             if reply is None:
                 self._reset()
             else:
@@ -334,7 +335,13 @@ class FakeClaudeServer:
 
     # -- request handling ------------------------------------------------------
 
-    def _answer(self, method: str, raw_path: str, cookies: list[str]) -> Reply | None:
+    def _answer(
+        self,
+        method: str,
+        raw_path: str,
+        cookies: list[str],
+        headers: dict[str, str] | None = None,
+    ) -> Reply | None:
         """The reply for one request (None = reset the connection); logs it first."""
         arrived = time.monotonic()
         url = urlsplit(raw_path)
@@ -344,7 +351,9 @@ class FakeClaudeServer:
         stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
         reply = fault.reply(request_id) if fault is not None else None
         if reply is None and (fault is None or fault.kind == "stall"):
-            reply = self._safe_route(method, url.path, url.query, cookies, request_id)
+            reply = self._safe_route(
+                method, url.path, url.query, cookies, request_id, headers or {}
+            )
         # the reply leaves `latency` (plus any stall) after the request arrived, the fake's own
         # work included, as a server with that latency would answer
         wait = arrived + self.latency + stall - time.monotonic()
@@ -357,10 +366,16 @@ class FakeClaudeServer:
         return reply
 
     def _safe_route(
-        self, method: str, path: str, query: str, cookies: list[str], request_id: str
+        self,
+        method: str,
+        path: str,
+        query: str,
+        cookies: list[str],
+        request_id: str,
+        headers: dict[str, str],
     ) -> Reply:
         try:
-            return self._route(method, path, query, cookies, request_id)
+            return self._route(method, path, query, cookies, request_id, headers)
         except (_BadRequest, BadRequest) as exc:
             return error_reply(400, str(exc), request_id)
         except Exception as exc:  # a bug in the fake: make it loud, not a hang
@@ -368,7 +383,13 @@ class FakeClaudeServer:
             return error_reply(500, f"fake server bug: {exc!r}", request_id, error_type="fake_bug")
 
     def _route(
-        self, method: str, path: str, query: str, cookies: list[str], request_id: str
+        self,
+        method: str,
+        path: str,
+        query: str,
+        cookies: list[str],
+        request_id: str,
+        headers: dict[str, str],
     ) -> Reply:
         if method != "GET":
             return error_reply(
@@ -386,6 +407,9 @@ class FakeClaudeServer:
         rest = _segments(path)[1:]
         kind = endpoint_kind(path)
         params = parse_qs(query, keep_blank_values=True)
+        plus = route_plus(self.model, account, _segments(path), params, headers, request_id)
+        if plus is not None:
+            return plus
         if kind == "account":
             return Reply(200, json_bytes(self.model.account_json(account)))
         if kind == "organizations":
@@ -443,6 +467,9 @@ class FakeClaudeServer:
         items = self.model.list_chats(
             org, starred=_bool_param(params, "starred"), archived=_bool_param(params, "archived")
         )
+        cap = plus_of(self.model).listing_cap
+        if limit is None and cap is not None and v2:  # a listing that stops short (issue 17)
+            items = items[:cap]
         end = len(items) if limit is None else offset + limit
         page = items[offset:end]
         if self.after_listing_page is not None:

@@ -12,6 +12,7 @@ account, organization and chat a file belongs to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,3 +86,25 @@ SANDBOX = "sandbox"
 SANDBOX_ROOT = "/mnt/user-data/"
 ARTIFACTS = "artifacts"
 ARTIFACTS_INDEX = f"{ARTIFACTS}/index.json"
+
+# the account's smaller parts (issue 17)
+PROFILE = "profile"  # <account>/profile/
+PROFILE_JSON = "account_profile.json"
+PROFILE_MD = "preferences.md"
+STYLES = "styles"
+STYLES_JSON = "list_styles.json"
+SKILLS = "skills"
+SKILLS_JSON = "list-skills.json"
+CATALOG = "artifact-catalog"
+MEMORY_SETTINGS = "memory-settings.json"
+CODE_SESSIONS = "code-sessions"
+CODE_LISTING = "sessions.json"
+
+
+def is_users_skill(skill: Mapping[str, Any]) -> bool:
+    """One of the user's own skills, the ones backed up (not Anthropic's examples, not a
+    plugin's)."""
+    creator = skill.get("creator_type")
+    if isinstance(creator, str):
+        return creator == "user"
+    return skill.get("source") == "custom"

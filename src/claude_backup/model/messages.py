@@ -17,13 +17,23 @@ import orjson
 from claude_backup.model.layout import (
     ACCOUNT_FILE,
     ARTIFACTS_INDEX,
+    CATALOG,
     CHAT_FILES,
+    CODE_SESSIONS,
     DELETED_PROJECTS,
     FILES,
     MEMORY_MD,
+    MEMORY_SETTINGS,
     ORG_FILE,
+    PROFILE,
+    PROFILE_JSON,
     PROJECTS,
     SANDBOX,
+    SKILLS,
+    SKILLS_JSON,
+    STYLES,
+    STYLES_JSON,
+    is_users_skill,
     parse_chat_path,
 )
 from claude_backup.model.naming import uuid_of
@@ -209,9 +219,7 @@ def describe_files(
         path = new.path or old.path or ""
         location = parse_chat_path(path)
         if location is None:
-            line = _describe_other(old, new)
-            if line:
-                other.append(line)
+            other += [line for line in _describe_other(old, new) if line not in other]
             continue
         have_old, have_new = chats.get(location.chat_uuid, (Side(None, None), Side(None, None)))
         chats[location.chat_uuid] = (
@@ -223,11 +231,16 @@ def describe_files(
     return Summary(described, other)
 
 
-def _describe_other(old: Side, new: Side) -> str | None:
+def _describe_other(old: Side, new: Side) -> list[str]:
     path = new.path or old.path or ""
     name = path.rsplit("/", 1)[-1]
     if name not in (ACCOUNT_FILE, ORG_FILE):
-        return describe_extra(old, new)
+        return describe_extra_lines(old, new)
+    line = _describe_account_or_org(old, new, name)
+    return [line] if line else []
+
+
+def _describe_account_or_org(old: Side, new: Side, name: str) -> str | None:
     noun = "account" if name == ACCOUNT_FILE else "organization"
     key = "email_address" if name == ACCOUNT_FILE else "name"
     before, after = load_object(old.data), load_object(new.data)
@@ -254,6 +267,24 @@ def _title(folder: str) -> str:
     """The readable part of a `<title>-<uuid>` folder name."""
     uuid = uuid_of(folder)
     return one_line(folder[: -len(uuid) - 1] if uuid else folder, 60)
+
+
+def describe_extra_lines(old: FileSide, new: FileSide) -> list[str]:
+    """The lines about a changed extras file (the account's smaller parts can say several)."""
+    path = new.path or old.path or ""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1:] == [PROFILE, PROFILE_JSON]:
+        return _profile_lines(old, new)
+    if len(parts) == 3 and parts[2] == MEMORY_SETTINGS:
+        return _memory_mode_lines(old, new)
+    if len(parts) >= 4 and parts[2] in _LISTS and parts[3:] == [_LISTS[parts[2]]]:
+        return _list_lines(parts[2], old, new)
+    if len(parts) >= 5 and parts[2] == SKILLS and old.path and new.path:
+        return [f"skill updated: {one_line(parts[3], 60)}"]
+    if len(parts) == 5 and parts[2] == CODE_SESSIONS:
+        return _code_lines(old, new, parts[3], parts[4])
+    line = describe_extra(old, new)
+    return [line] if line else []
 
 
 def describe_extra(old: FileSide, new: FileSide) -> str | None:
@@ -319,3 +350,100 @@ def _project_line(old: FileSide, new: FileSide, rest: list[str]) -> str | None:
         verb = "added" if old.path is None else "changed" if old.data != new.data else None
         return f"project doc {verb}: {one_line(rest[2], 60)} ({title})" if verb else None
     return None
+
+
+_LISTS = {
+    STYLES: STYLES_JSON,
+    SKILLS: SKILLS_JSON,
+    CATALOG: "published_artifacts.json",
+}
+
+
+def _profile_lines(old: FileSide, new: FileSide) -> list[str]:
+    if new.path is None:
+        return []
+    before, after = load_object(old.data), load_object(new.data)
+    if old.path is None:
+        return ["profile preferences added"]
+    if before.get("conversation_preferences") != after.get("conversation_preferences"):
+        return ["profile preferences changed"]
+    return ["profile changed"] if before != after else []
+
+
+def _memory_mode_lines(old: FileSide, new: FileSide) -> list[str]:
+    if new.path is None:
+        return []
+    before, after = load_object(old.data), load_object(new.data)
+    mode = one_line(after.get("memory_mode")) or "unknown"
+    if old.path is None:
+        return [f"memory mode: {mode}"]
+    if before.get("memory_mode") != after.get("memory_mode"):
+        return [f"memory mode changed: {one_line(before.get('memory_mode'))} → {mode}"]
+    return []
+
+
+def _items(kind: str, data: bytes | None) -> dict[str, dict[str, Any]]:
+    """Name -> item of a stored list answer, the kinds history tells about."""
+    try:
+        value = json.loads(data) if data else None
+    except ValueError:
+        value = None
+    found: dict[str, dict[str, Any]] = {}
+    if kind == STYLES:
+        items = value.get("customStyles") if isinstance(value, dict) else None
+    elif kind == SKILLS:
+        items = value.get("skills") if isinstance(value, dict) else None
+        items = (
+            [i for i in items if isinstance(i, dict) and is_users_skill(i)]
+            if isinstance(items, list)
+            else None
+        )
+    else:
+        items = value
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        key = item.get("published_artifact_uuid") if kind == CATALOG else item.get("name")
+        if isinstance(key, str):
+            found.setdefault(key, item)
+    return found
+
+
+def _list_lines(kind: str, old: FileSide, new: FileSide) -> list[str]:
+    if new.path is None:
+        return []
+    before, after = _items(kind, old.data), _items(kind, new.data)
+    lines = []
+    if kind == CATALOG:
+        for key, item in after.items():
+            title = one_line(item.get("title") or item.get("artifact_identifier"), 60)
+            was = before.get(key)
+            if item.get("deleted") and (was is None or not was.get("deleted")):
+                lines.append(f"artifact unpublished: {title}")
+            elif not item.get("deleted") and (was is None or was.get("deleted")):
+                lines.append(f"artifact published: {title}")
+        lines += [
+            f"artifact unpublished: {one_line(i.get('title') or i.get('artifact_identifier'), 60)}"
+            for key, i in before.items()
+            if key not in after and not i.get("deleted")
+        ]
+        return lines
+    noun, changed = ("style", "changed") if kind == STYLES else ("skill", "updated")
+    for name, item in sorted(after.items()):
+        if name not in before:
+            lines.append(f"{noun} added: {one_line(name, 60)}")
+        elif before[name] != item:
+            lines.append(f"{noun} {changed}: {one_line(name, 60)}")
+    lines += [
+        f"{noun} removed: {one_line(name, 60)}" for name in sorted(before) if name not in after
+    ]
+    return lines
+
+
+def _code_lines(old: FileSide, new: FileSide, folder: str, name: str) -> list[str]:
+    title = one_line(folder.rsplit("-", 1)[0], 60)
+    if name == "session.json" and old.path is None and new.path is not None:
+        return [f"Claude Code session added: {title}"]
+    if name == "events.jsonl" and old.path is not None and new.path is not None:
+        return [f"Claude Code session updated: {title}"]
+    return []

@@ -47,6 +47,7 @@ from claude_backup.sync.commits import plan_commits
 from claude_backup.sync.extras.chatfiles import ChatWork
 from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
 from claude_backup.sync.extras.extras import Extras
+from claude_backup.sync.extras.remembered import ExtrasState
 from claude_backup.sync.plan import Fetch, Move, Rename, SyncPlan, plan_sync
 from claude_backup.sync.scan import StateCache, scan_account
 from claude_backup.sync.tasks import gather_or_cancel
@@ -63,6 +64,11 @@ class SyncSettings:
     prune_deleted: bool = False
     files: bool = True  # uploads, sandbox outputs
     projects: bool = True  # projects, their knowledge and instructions
+    profile: bool = True  # profile preferences and custom styles
+    skills: bool = True  # custom Skills, every file
+    catalog: bool = True  # published artifacts and the artifact catalog
+    code_sessions: bool = True  # Claude Code on the web session transcripts
+    full_pass_hours: float = 24.0  # how often every project is read in full
 
 
 class Reporter(Protocol):
@@ -87,6 +93,7 @@ class AccountReport:
     retries: int = 0
     failures: list[str] = field(default_factory=list)
     extras: ExtrasReport = field(default_factory=ExtrasReport)
+    listing_gaps: list[str] = field(default_factory=list)  # listings short of count_all
 
 
 @dataclass
@@ -147,6 +154,7 @@ class AccountSync:
         self.stored: dict[str, StoredChat] = {}
         self.written: dict[str, StoredChat] = {}  # chats written by this sync, where they are
         self.new_chats: dict[bytes, NewChat] = {}  # blob -> what it says, for chats new here
+        self.remembered = ExtrasState.of_archive(self.root)
 
     async def run(self) -> AccountReport:
         account = await self.client.account()
@@ -189,6 +197,7 @@ class AccountSync:
                 reporter=self.reporter,
                 failures=report.failures,
                 write=self.archive.write_file,
+                state=self.remembered,
             )
         )
         extras.start()
@@ -259,6 +268,7 @@ class AccountSync:
         async def one(org: dict[str, Any]) -> OrgListing | None:
             try:
                 items = await self.client.list_chats(str(org["uuid"]))
+                items = await self._complete(org, items, report)
             except ApiError as exc:
                 report.failures.append(f"organization {one_line(org.get('name'))!r}: {exc}")
                 return None
@@ -268,6 +278,40 @@ class AccountSync:
 
         results = await gather_or_cancel([one(org) for org in orgs])
         return [r for r in results if r is not None]
+
+    async def _complete(
+        self, org: dict[str, Any], items: list[dict[str, Any]], report: AccountReport
+    ) -> list[dict[str, Any]]:
+        """The listing checked against `count_all`: when it is short, the chats are listed
+        again page by page and both listings joined; a gap that stays is reported once (a
+        gap no larger than one a second listing could not close before is not listed again)."""
+        org_uuid, name = str(org["uuid"]), one_line(org.get("name"))
+        try:
+            count = await self.client.count_chats(org_uuid)
+        except ApiError:
+            return items  # no count here: nothing to check the listing against
+        seen = {str(item.get("uuid")) for item in items}
+        if count is None or count <= len(seen):
+            self.remembered.set_gap(org_uuid, 0)
+            return items
+        if count - len(seen) <= self.remembered.known_gap(org_uuid):
+            return items
+        again = await self.client.list_chats_paged(org_uuid)
+        merged = items + [i for i in again if str(i.get("uuid")) not in seen]
+        found = len(merged) - len(items)
+        still = count - len({str(item.get("uuid")) for item in merged})
+        self.remembered.set_gap(org_uuid, max(still, 0))
+        if still > 0:
+            report.listing_gaps.append(
+                f"organization {name!r}: count_all says {count} chats, the listing shows "
+                f"{count - still} even when paged again ({found} found by paging)"
+            )
+        else:
+            report.listing_gaps.append(
+                f"organization {name!r}: the chat listing came back {count - len(seen)} short "
+                f"of count_all ({count}); paging again found them"
+            )
+        return merged
 
     async def _fetch_all(self, plan: SyncPlan, report: AccountReport, extras: Extras) -> list[Move]:
         queue: asyncio.Queue[Fetch] = asyncio.Queue()

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 from claude_backup.client import ClaudeClient
 from claude_backup.model.records import StoredChat
+from claude_backup.sync.extras.remembered import ExtrasState
 from claude_backup.text import human_size
 
 T = TypeVar("T")
@@ -23,6 +24,16 @@ class Settings(Protocol):
     def projects(self) -> bool: ...
     @property
     def prune_deleted(self) -> bool: ...
+    @property
+    def profile(self) -> bool: ...
+    @property
+    def skills(self) -> bool: ...
+    @property
+    def catalog(self) -> bool: ...
+    @property
+    def code_sessions(self) -> bool: ...
+    @property
+    def full_pass_hours(self) -> float: ...
 
 
 class Notes(Protocol):
@@ -40,6 +51,20 @@ class ExtrasReport:
     bytes: int = 0  # bytes downloaded, all kinds
     projects: int = 0  # projects stored
     artifacts: int = 0  # artifacts written from chats that changed
+    skills: int = 0  # skills downloaded (new or changed)
+    code_sessions: int = 0  # Claude Code sessions whose transcript was fetched
+    project_full_pass: bool = False  # this sync re-read every project (the daily pass)
+    skipped: dict[str, str] = field(default_factory=dict)  # feature -> why (a 404 or 403)
+    unexpected: dict[str, str] = field(default_factory=dict)  # feature -> what was odd
+    melange: list[str] = field(default_factory=list)  # orgs whose memory is per-file
+
+    def skip(self, feature: str, reason: str) -> None:
+        """A feature this account does not have: noted once per sync (shown with --debug)."""
+        self.skipped.setdefault(feature, reason)
+
+    def odd(self, feature: str, what: str) -> None:
+        """An answer of a shape we do not know: stored raw, reported once per sync."""
+        self.unexpected.setdefault(feature, what)
 
     def line(self) -> str:
         parts = []
@@ -55,6 +80,10 @@ class ExtrasReport:
             parts.append(f"{self.lossy} only as preview")
         if self.artifacts:
             parts.append(f"{self.artifacts} artifacts")
+        if self.skills:
+            parts.append(f"{self.skills} skills")
+        if self.code_sessions:
+            parts.append(f"{self.code_sessions} Claude Code sessions")
         return ", ".join(parts)
 
 
@@ -74,6 +103,7 @@ class ExtrasContext:
     write: Callable[[Path, bytes], bytes | None]  # a file of the archive: `Archive.write_file`
     chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
     report: ExtrasReport = field(default_factory=ExtrasReport)
+    state: ExtrasState = field(default_factory=ExtrasState)  # hints kept between syncs
 
     @property
     def workers(self) -> int:

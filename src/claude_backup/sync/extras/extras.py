@@ -18,6 +18,7 @@ from typing import Any
 
 from claude_backup.model.layout import org_dir
 from claude_backup.model.records import StoredChat
+from claude_backup.sync.extras.catalog import sync_catalog
 from claude_backup.sync.extras.chatfiles import (
     ChatWork,
     LocalPass,
@@ -27,9 +28,13 @@ from claude_backup.sync.extras.chatfiles import (
     remember_done,
     wanted_uploads,
 )
+from claude_backup.sync.extras.code_sessions import sync_code_sessions
 from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
-from claude_backup.sync.extras.memory import sync_memory
+from claude_backup.sync.extras.memory import sync_memory, sync_memory_settings
+from claude_backup.sync.extras.profile import sync_profile
 from claude_backup.sync.extras.projects import sync_projects
+from claude_backup.sync.extras.skills import sync_skills
+from claude_backup.sync.extras.styles import sync_styles
 from claude_backup.sync.extras.uploads import Uploads, Wanted, new_account_files
 from claude_backup.sync.tasks import Tasks
 
@@ -46,6 +51,7 @@ class Extras:
         self.ctx = ctx
         self.local = LocalPass(ctx.root, ctx.account_uuid, ctx.settings.files, ctx.write)
         self.orgs = [(str(org["uuid"]), org_dir(ctx.account_path, dict(org))) for org in ctx.orgs]
+        self.org_names = {str(org["uuid"]): str(org.get("name") or org["uuid"]) for org in ctx.orgs}
         self._tasks = Tasks()
         self._uploads = Uploads(ctx, self._tasks)
         self._chat_slots = asyncio.Semaphore(ctx.workers)
@@ -55,13 +61,25 @@ class Extras:
     def start(self) -> None:
         if self.ctx.settings.files:
             self._listing = asyncio.ensure_future(self._list_account_files())
-        if self.ctx.settings.projects:  # --no-projects: neither projects nor memory
-            for org_uuid, org_path in self.orgs:
-                self._tasks.add(self._projects_and_memory(org_uuid, org_path))
+        settings, ctx, add = self.ctx.settings, self.ctx, self._tasks.add
+        if settings.profile:
+            add(sync_profile(ctx))
+        for org_uuid, org_path in self.orgs:
+            if settings.projects:  # --no-projects: neither projects nor memory
+                add(self._projects_and_memory(org_uuid, org_path))
+            if settings.profile:
+                add(sync_styles(ctx, org_uuid, org_path))
+            if settings.skills:
+                add(sync_skills(ctx, org_uuid, org_path))
+            if settings.catalog:
+                add(sync_catalog(ctx, org_uuid, org_path))
+            if settings.code_sessions:
+                add(sync_code_sessions(ctx, org_uuid, org_path))
 
     async def _projects_and_memory(self, org_uuid: str, org_path: str) -> None:
         await sync_projects(self.ctx, org_uuid, org_path)
         await sync_memory(self.ctx, org_uuid, org_path)
+        await sync_memory_settings(self.ctx, org_uuid, org_path, self.org_names[org_uuid])
 
     async def _list_account_files(self) -> list[Wanted]:
         found: list[Wanted] = []
@@ -114,6 +132,7 @@ class Extras:
                 self._uploads.want(wanted)
         await self._tasks.wait()
         remember_done(ctx, work, self.local.cache)
+        ctx.state.save()
         return ctx.report
 
     async def close(self) -> None:

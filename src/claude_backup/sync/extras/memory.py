@@ -6,11 +6,13 @@ changed over time.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from claude_backup.errors import ApiError
 from claude_backup.model.canonical import json_bytes
-from claude_backup.model.layout import MEMORY_JSON, MEMORY_MD
+from claude_backup.model.layout import MEMORY_JSON, MEMORY_MD, MEMORY_SETTINGS
 from claude_backup.sync.extras.context import ExtrasContext, text_of
 
 UNAVAILABLE = frozenset({403, 404, 410})
@@ -53,3 +55,54 @@ async def sync_memory(
         return
     ctx.write(ctx.root / folder / MEMORY_MD, memory_markdown(data))
     ctx.write(ctx.root / folder / MEMORY_JSON, json_bytes(data))
+
+
+SETTINGS_JSON = MEMORY_SETTINGS
+MELANGE_NOTE = (
+    "memory lives in per-file memory that the web API does not serve; "
+    "`claude-backup import` of the official export captures it"
+)
+
+
+def is_melange(settings: object) -> bool:
+    """Whether memory settings say the memory is per-file ("melange"), so that `/memory` is
+    not the whole memory (it answers an empty string there)."""
+    if not isinstance(settings, dict):
+        return False
+    mode = settings.get("memory_mode")
+    return settings.get("enabled_melange") is True or (
+        isinstance(mode, str) and "melange" in mode.lower()
+    )
+
+
+async def sync_memory_settings(
+    ctx: ExtrasContext, org_uuid: str, org_path: str, org_name: str
+) -> None:
+    """`<org>/memory-settings.json`: the memory mode, as answered."""
+    path = f"/organizations/{org_uuid}/memory/settings"
+    try:
+        data = await ctx.client.get_json(path, None, gone_on_404=True)
+    except ApiError as exc:
+        if unavailable(exc):
+            ctx.report.skip("memory settings", f"{path} answered HTTP {exc.status}")
+        else:
+            ctx.failures.append(f"memory settings of {org_name}: {exc}")
+        return
+    ctx.write(ctx.root / org_path / SETTINGS_JSON, json_bytes(data))
+    if not isinstance(data, dict):
+        ctx.report.odd("memory settings", f"{path} did not answer a JSON object; stored as is")
+    elif is_melange(data):
+        ctx.report.melange.append(org_name)
+
+
+def melange_orgs(root: Path) -> list[str]:
+    """The organization folders of an archive whose stored memory settings say melange."""
+    found = []
+    for settings in sorted(root.glob(f"*/*/{SETTINGS_JSON}")):
+        try:
+            data = json.loads(settings.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if is_melange(data):
+            found.append(str(settings.parent.relative_to(root)).replace("\\", "/"))
+    return found

@@ -7,14 +7,20 @@
     projects/<name>-<uuid>/conversations.json    which chats belong to it
     projects/<name>-<uuid>/memory.md, .json      Claude's memory within the project
 
-The detail and chat list are fetched again when the project's `updated_at` (or name) changes;
-docs, files and memory on every sync, because editing them may not touch `updated_at`. A
-renamed project's folder moves; a deleted one moves to `deleted-projects/` (or leaves the tree
-with --prune-deleted: history keeps it).
+The project listing is read every sync. A project whose listing entry changed (a rename, new
+instructions: its `updated_at` moves) is read whole: detail, chats, docs, files, memory. The
+rest costs nothing, except in the full pass, at most once per `full_pass_hours` (a day
+by default) per organization, because a knowledge doc's edit, a chat added to the project or
+its memory do not move `updated_at`: then each project's detail, docs, chats and memory are
+read, the docs' content decides which files change, and the files are read when
+`files_count` changed (a project file never changes under its uuid). A renamed project's
+folder moves; a deleted one moves to `deleted-projects/` (or leaves the tree with
+--prune-deleted: history keeps it).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +47,20 @@ DOCS = "docs"
 
 
 async def sync_projects(ctx: ExtrasContext, org_uuid: str, org_path: str) -> None:
+    failures = len(ctx.failures)
+    full = full_pass_due(ctx, org_uuid)
+    await _sync_projects(ctx, org_uuid, org_path, full)
+    if full and len(ctx.failures) == failures:
+        ctx.state.full_pass_done(org_uuid)
+        ctx.report.project_full_pass = True
+
+
+def full_pass_due(ctx: ExtrasContext, org_uuid: str) -> bool:
+    hours = ctx.settings.full_pass_hours
+    return time.time() - ctx.state.last_full_pass(org_uuid) >= hours * 3600
+
+
+async def _sync_projects(ctx: ExtrasContext, org_uuid: str, org_path: str, full: bool) -> None:
     path = f"/organizations/{org_uuid}/projects"
     answered, items = await optional_json(ctx, path, None, f"projects of {org_uuid}")
     if not answered or items is None:
@@ -63,7 +83,7 @@ async def sync_projects(ctx: ExtrasContext, org_uuid: str, org_path: str) -> Non
         )
         folder = project_folder(org_path, item.get("name"), uuid)
         place_folder(ctx.root, old, folder)
-        await _sync_project(ctx, org_uuid, org_path, folder, item)
+        await _sync_project(ctx, org_uuid, org_path, folder, item, full)
 
     await pool(list(live.values()), one, ctx.workers)
     for uuid, name in current.items():
@@ -77,30 +97,45 @@ async def sync_projects(ctx: ExtrasContext, org_uuid: str, org_path: str) -> Non
 
 
 async def _sync_project(
-    ctx: ExtrasContext, org_uuid: str, org_path: str, folder: str, item: Mapping[str, Any]
+    ctx: ExtrasContext,
+    org_uuid: str,
+    org_path: str,
+    folder: str,
+    item: Mapping[str, Any],
+    full: bool,
 ) -> None:
     uuid = str(item["uuid"])
     base = f"/organizations/{org_uuid}/projects/{uuid}"
     what = f"project {text_of(item.get('name')) or uuid}"
     stored = read_json(ctx.root / folder / PROJECT_JSON)
-    fresh = isinstance(stored, dict) and all(
-        stored.get(k) == item.get(k) for k in ("updated_at", "name")
-    )
-    if not fresh:
-        ok, detail = await optional_json(ctx, base, None, what)
-        _, chats = await optional_json(ctx, f"{base}/conversations", None, f"chats of {what}")
-        if not ok or not isinstance(detail, dict):
-            return  # failed, or deleted since the listing
-        if isinstance(chats, list):
-            ctx.write(ctx.root / folder / "conversations.json", json_bytes(_chat_list(chats)))
-        instructions = text_of(detail.get("prompt_template")).encode("utf-8", "replace")
-        ctx.write(ctx.root / folder / INSTRUCTIONS, instructions)
-        ctx.write(ctx.root / folder / PROJECT_JSON, json_bytes(detail))
+    changed = not listed_same(stored, item)
+    if not changed and not full:
+        return  # the listing entry says nothing moved: no request until the full pass
+    ok, detail = await optional_json(ctx, base, None, what)
+    if not ok or not isinstance(detail, dict):
+        return  # failed, or deleted since the listing
+    _, chats = await optional_json(ctx, f"{base}/conversations", None, f"chats of {what}")
+    if isinstance(chats, list):
+        ctx.write(ctx.root / folder / "conversations.json", json_bytes(_chat_list(chats)))
+    instructions = text_of(detail.get("prompt_template")).encode("utf-8", "replace")
+    ctx.write(ctx.root / folder / INSTRUCTIONS, instructions)
     await _sync_docs(ctx, base, folder, what)
-    if ctx.settings.files:
+    before = stored if isinstance(stored, dict) else {}
+    files_moved = changed or before.get("files_count") != detail.get("files_count")
+    if ctx.settings.files and (files_moved or not (ctx.root / folder / "files.json").exists()):
         await _sync_files(ctx, org_uuid, org_path, base, folder, what)
     await sync_memory(ctx, org_uuid, folder, uuid)
+    # written last: a sync that stops before this point finds the entry changed and goes again
+    ctx.write(ctx.root / folder / PROJECT_JSON, json_bytes(detail))
     ctx.report.projects += 1
+
+
+def listed_same(stored: object, item: Mapping[str, Any]) -> bool:
+    """Whether the stored detail agrees with the listing entry on every field both have (the
+    detail holds more; `updated_at` must be among them)."""
+    if not isinstance(stored, dict) or "updated_at" not in item:
+        return False
+    return all(stored.get(k) == v for k, v in item.items() if k in stored or k == "updated_at")
 
 
 def _chat_list(chats: list[Any]) -> list[dict[str, Any]]:
