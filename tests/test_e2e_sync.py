@@ -21,18 +21,42 @@ from conftest import (
 )
 
 
+CHATS_ONLY = ["--no-files", "--no-projects", "--no-profile", "--no-skills", "--no-catalog"]
+CHATS_ONLY += ["--no-code"]
+
+
 def counts(fake: Fake) -> dict[str, int]:
     log = fake.server.request_log()
     return {kind: sum(1 for r in log if r.kind == kind) for kind in {r.kind for r in log}}
 
 
+PER_ORG = [
+    "account/files",  # the uploads listing (issue 5)
+    "chat_conversations/count_all",  # is the chat listing complete? (issue 17)
+    "list_styles",
+    "memory",
+    "memory/settings",
+    "projects",
+    "published_artifacts",
+    "skills/list-skills",
+    "user_artifacts",
+    "code/sessions",
+]
+
+
 def no_change_requests(fake: Fake) -> None:
     """A sync with nothing new asks for the account, one listing per organization, and per
-    organization its uploads listing, projects and memory (issue 5) — nothing else."""
+    organization the small answers of issues 5 and 17, plus the profile once — nothing else,
+    whatever the number of chats or projects."""
     log = fake.server.request_log()
-    assert counts(fake) == {"account": 1, "list": 2, "other": 6}
-    others = sorted(r.path.split("/", 4)[-1] for r in log if r.kind == "other")
-    assert others == ["account/files", "account/files", "memory", "memory", "projects", "projects"]
+    assert counts(fake) == {"account": 1, "list": 2, "other": 1 + 2 * len(PER_ORG)}
+    others = sorted(_short(r.path) for r in log if r.kind == "other")
+    assert others == sorted(["account_profile", *PER_ORG, *PER_ORG])
+
+
+def _short(path: str) -> str:
+    parts = path.strip("/").split("/")
+    return "/".join(parts[3:]) if parts[:2] == ["api", "organizations"] else "/".join(parts[1:])
 
 
 def test_first_sync_archives_everything(fake: Fake, tmp_path: Path) -> None:
@@ -66,8 +90,8 @@ def test_no_change_sync_makes_minimal_requests_and_no_commit(fake: Fake, tmp_pat
     assert git(archive, "rev-parse", "HEAD") == head
     assert "no changes" in result.stdout
     fake.server.reset_stats()
-    assert sync(fake, archive, "--no-files", "--no-projects").returncode == 0
-    assert counts(fake) == {"account": 1, "list": 2}
+    assert sync(fake, archive, *CHATS_ONLY).returncode == 0
+    assert counts(fake) == {"account": 1, "list": 2, "other": 2}  # and count_all per org
 
 
 def test_every_kind_of_change_is_recorded(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ FIELDS = {
         Field("profile", _bool, True, "back up profile preferences and custom styles"),
         Field("skills", _bool, True, "back up your custom Skills, every file"),
         Field("catalog", _bool, True, "back up the artifact catalog and published pages"),
-        Field("code_sessions", _bool, True, "back up Claude Code on the web transcripts"),
+        Field("code", _bool, True, "back up Claude Code on the web session transcripts"),
         Field(
             "full_pass_hours",
             float,

@@ -42,9 +42,10 @@ def demo(
 
 
 def run_demo(archive: Path, chats: int) -> None:
+    from claude_backup.cli.sync_run import notes
     from claude_backup.client import Politeness
     from claude_backup.errors import UsageError
-    from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, populate_demo
+    from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, plus_of, populate_demo
     from claude_backup.keys import SessionKey
     from claude_backup.sync.progress import PlainReporter
     from claude_backup.sync.run import SyncSettings, run
@@ -61,8 +62,15 @@ def run_demo(archive: Path, chats: int) -> None:
             politeness=Politeness(connections=4, success_delay=0, min_retry_delay=0.1),
         )
         key = [SessionKey(DEMO_KEY, "demo")]
-        _say(f"1. First sync of {chats} chats from a simulated claude.ai at {server.base_url}")
-        asyncio.run(run(key, settings, reporter))
+        _say(
+            f"1. First sync of {chats} chats from a simulated claude.ai at {server.base_url}: "
+            "chats, uploads, projects, memory, profile, styles, skills, the artifact catalog, "
+            "Claude Code sessions (the team organization has no skills: a 404, skipped; its "
+            "memory is per-file)"
+        )
+        report = asyncio.run(run(key, settings, reporter))
+        for line in notes(report, debug=True):
+            typer.echo(f"claude-backup: {line}", err=True)
 
         personal = account.orgs[0]
         first, second, third, fourth = list(personal.chats.values())[:4]
@@ -70,11 +78,18 @@ def run_demo(archive: Path, chats: int) -> None:
         model.edit_branch(second.uuid)
         model.add_messages(third.uuid, 2)
         model.delete_chat(fourth.uuid)
+        plus = plus_of(model)
+        plus.set_profile(account, conversation_preferences="Answer in one paragraph.")
+        skill = "release-notes"
+        plus.edit_skill(personal, skill, {"SKILL.md": b"---\nname: release-notes\n---\nShort.\n"})
+        session = plus.org(personal).sessions[0]
+        plus.add_code_turns(personal, session.id, 1)
         _say(
             "2. On the server: one chat renamed, one prompt edited (a new branch), "
-            "two new turns in another, one chat deleted"
+            "two new turns in another, one chat deleted; the profile preferences and a skill "
+            "edited; a Claude Code session went on"
         )
-        _say("3. Second sync: only those chats are fetched")
+        _say("3. Second sync: only what changed is fetched")
         asyncio.run(run(key, settings, reporter))
     _say("4. The history (git log --stat):")
     _show_log(archive)

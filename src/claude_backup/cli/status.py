@@ -48,14 +48,17 @@ def status(
         from claude_backup.config import load
         from claude_backup.errors import ArchiveError
         from claude_backup.locate import find_archive
+        from claude_backup.read.memory_mode import MELANGE_NOTE, melange_orgs
         from claude_backup.text import human_size
 
         path = find_archive(archive, configured=load({})["archive"].value)
         if not (path / ".git").exists():
             raise ArchiveError(f"no archive at {path} yet; run `claude-backup sync` first")
         info = archive_status(Archive.open(path))
+        per_file = melange_orgs(path)
         if json_output:
-            typer.echo(json.dumps(asdict(info), ensure_ascii=False))
+            out = {**asdict(info), "memory_per_file": per_file}
+            typer.echo(json.dumps(out, ensure_ascii=False))
             return 0
         typer.echo(f"archive: {info.path}")
         last = info.last_sync
@@ -71,6 +74,9 @@ def status(
             typer.echo(
                 f"  {org.account} / {org.organization}: {org.chats} chats, {org.deleted} deleted"
             )
+        if per_file:
+            names = ", ".join(folder.split("/")[-1][:-37] or folder for folder in per_file)
+            typer.echo(f"note: {MELANGE_NOTE} ({names})")
         files, git = human_size(info.files_bytes), human_size(info.git_bytes)
         typer.echo(f"size: {files} of files, {git} in .git")
         if not info.remotes:

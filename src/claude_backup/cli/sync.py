@@ -109,10 +109,10 @@ def sync(
             show_default=False,
         ),
     ] = None,
-    code_sessions: Annotated[
+    code: Annotated[
         bool | None,
         typer.Option(
-            "--code-sessions/--no-code-sessions",
+            "--code/--no-code",
             help="Back up Claude Code on the web transcripts. [default: yes]",
             show_default=False,
         ),
@@ -200,7 +200,7 @@ def sync(
         "profile": profile,
         "skills": skills,
         "catalog": catalog,
-        "code_sessions": code_sessions,
+        "code": code,
         "full_pass_hours": full_pass_hours,
         "push": push,
         "remote": remote,

@@ -20,7 +20,7 @@ from claude_backup.keyage import KeyAge, KeyAges, ages_path, now_utc
 from claude_backup.keys import SessionKey, find_keys
 from claude_backup.locate import find_archive
 from claude_backup.notify import Alerts
-from claude_backup.sync.extras.memory import MELANGE_NOTE
+from claude_backup.read.memory_mode import MELANGE_NOTE
 from claude_backup.sync.progress import make_reporter
 from claude_backup.sync.run import AccountReport, SyncReport, SyncSettings, run
 from claude_backup.text import one_line
@@ -113,7 +113,7 @@ def _sync(
         profile=value["profile"],
         skills=value["skills"],
         catalog=value["catalog"],
-        code_sessions=value["code_sessions"],
+        code=value["code"],
         full_pass_hours=value["full_pass_hours"],
     )
     reporter = make_reporter(quiet=quiet, json_output=json_output)

@@ -97,6 +97,7 @@ SKILLS = "skills"
 SKILLS_JSON = "list-skills.json"
 CATALOG = "artifact-catalog"
 MEMORY_SETTINGS = "memory-settings.json"
+MEMORY_FILES = "memory-files"  # per-file memory, from the official export (`import`)
 CODE_SESSIONS = "code-sessions"
 CODE_LISTING = "sessions.json"
 

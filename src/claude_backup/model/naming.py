@@ -76,3 +76,15 @@ def uuid_of(name: str) -> str | None:
     """The uuid a name built by `entry_name` ends with, or None."""
     match = _SUFFIX_RE.search(name)
     return match.group(1) if match else None
+
+
+def safe_relative(name: str) -> list[str] | None:
+    """A path from outside (a zip entry, an export's file path) as safe components, or None
+    when it points outside its folder (absolute, a drive, `..`) or names nothing."""
+    raw = name.replace("\\", "/")
+    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
+        return None
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return [clean_title(p, 100) for p in parts]

@@ -36,12 +36,13 @@ from claude_backup.model.layout import (
     ARTIFACTS,
     CHAT_FILES,
     MARKER,
+    MEMORY_FILES,
     ORG_FILE,
     account_dir,
     chat_path,
 )
 from claude_backup.model.messages import message
-from claude_backup.model.naming import entry_name, folder_name, is_uuid, uuid_of
+from claude_backup.model.naming import entry_name, folder_name, is_uuid, safe_relative, uuid_of
 from claude_backup.read.source import DiskSnapshot
 from claude_backup.sync.commits import plan_commits
 from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
@@ -213,7 +214,23 @@ class Importer:
             owner = self._owner(memory.get("account_uuid"))
             if owner is not None:
                 self._write(f"{self._folder(owner)}/{MEMORY_FILE}", memory)
+                self._memory_files(memory, self._folder(owner))
         self._commit(source)
+
+    def _memory_files(self, memory: dict[str, Any], folder: str) -> None:
+        """The per-file ("melange") memory the web API does not serve: each of the export's
+        `memory_files` as a file under `memory-files/`, at its own (made safe) path."""
+        files = memory.get("memory_files")
+        for item in files if isinstance(files, list) else []:
+            content = item.get("content") if isinstance(item, dict) else None
+            path = item.get("path") if isinstance(item, dict) else None
+            parts = safe_relative(path.lstrip("/")) if isinstance(path, str) else None
+            if not isinstance(content, str) or parts is None:
+                self.report.skipped.append(f"a memory file with no usable path ({path!r})")
+                continue
+            rel = f"{folder}/{MEMORY_FILES}/{'/'.join(parts)}"
+            write_atomic(self.root / rel, content.encode("utf-8", "replace"))
+            self.written.add(rel)
 
     def _owner(self, uuid: object) -> str | None:
         """The account an item belongs to: its own uuid if given, else the export's account."""

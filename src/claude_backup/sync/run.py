@@ -67,7 +67,7 @@ class SyncSettings:
     profile: bool = True  # profile preferences and custom styles
     skills: bool = True  # custom Skills, every file
     catalog: bool = True  # published artifacts and the artifact catalog
-    code_sessions: bool = True  # Claude Code on the web session transcripts
+    code: bool = True  # Claude Code on the web session transcripts
     full_pass_hours: float = 24.0  # how often every project is read in full
 
 

@@ -73,7 +73,7 @@ class Extras:
                 add(sync_skills(ctx, org_uuid, org_path))
             if settings.catalog:
                 add(sync_catalog(ctx, org_uuid, org_path))
-            if settings.code_sessions:
+            if settings.code:
                 add(sync_code_sessions(ctx, org_uuid, org_path))
 
     async def _projects_and_memory(self, org_uuid: str, org_path: str) -> None:

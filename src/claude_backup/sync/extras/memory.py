@@ -6,13 +6,12 @@ changed over time.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from claude_backup.errors import ApiError
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import MEMORY_JSON, MEMORY_MD, MEMORY_SETTINGS
+from claude_backup.read.memory_mode import is_melange
 from claude_backup.sync.extras.context import ExtrasContext, text_of
 
 UNAVAILABLE = frozenset({403, 404, 410})
@@ -58,21 +57,6 @@ async def sync_memory(
 
 
 SETTINGS_JSON = MEMORY_SETTINGS
-MELANGE_NOTE = (
-    "memory lives in per-file memory that the web API does not serve; "
-    "`claude-backup import` of the official export captures it"
-)
-
-
-def is_melange(settings: object) -> bool:
-    """Whether memory settings say the memory is per-file ("melange"), so that `/memory` is
-    not the whole memory (it answers an empty string there)."""
-    if not isinstance(settings, dict):
-        return False
-    mode = settings.get("memory_mode")
-    return settings.get("enabled_melange") is True or (
-        isinstance(mode, str) and "melange" in mode.lower()
-    )
 
 
 async def sync_memory_settings(
@@ -93,16 +77,3 @@ async def sync_memory_settings(
         ctx.report.odd("memory settings", f"{path} did not answer a JSON object; stored as is")
     elif is_melange(data):
         ctx.report.melange.append(org_name)
-
-
-def melange_orgs(root: Path) -> list[str]:
-    """The organization folders of an archive whose stored memory settings say melange."""
-    found = []
-    for settings in sorted(root.glob(f"*/*/{SETTINGS_JSON}")):
-        try:
-            data = json.loads(settings.read_bytes())
-        except (OSError, ValueError):
-            continue
-        if is_melange(data):
-            found.append(str(settings.parent.relative_to(root)).replace("\\", "/"))
-    return found

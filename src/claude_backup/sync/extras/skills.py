@@ -25,7 +25,7 @@ from typing import Any
 
 from claude_backup.errors import ApiError
 from claude_backup.model.layout import SKILLS, SKILLS_JSON, is_users_skill
-from claude_backup.model.naming import clean_title
+from claude_backup.model.naming import clean_title, safe_relative
 from claude_backup.sync.extras.context import ExtrasContext
 from claude_backup.sync.extras.feature import fetch_feature, remove_others, text, write_json
 from claude_backup.sync.extras.memory import unavailable
@@ -127,7 +127,7 @@ def unpack(data: bytes) -> dict[str, bytes]:
     total = 0
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist()[:MAX_FILES]:
-            parts = safe_parts(info.filename)
+            parts = safe_relative(info.filename)
             if info.is_dir() or parts is None:
                 continue
             total += info.file_size
@@ -148,15 +148,3 @@ def subfolders(path: Path) -> list[str]:
         return [e.name for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
-
-
-def safe_parts(name: str) -> list[str] | None:
-    """A zip entry's path as safe components, or None when it points outside (absolute, a
-    drive, `..`) or has no name."""
-    raw = name.replace("\\", "/")
-    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
-        return None
-    parts = [p for p in raw.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return [*(clean_title(p, 100) for p in parts[:-1]), safe_file_name(parts[-1])]
