@@ -20,7 +20,6 @@ from conftest import (
     sync,
 )
 
-
 CHATS_ONLY = ["--no-files", "--no-projects", "--no-profile", "--no-skills", "--no-catalog"]
 CHATS_ONLY += ["--no-code"]
 
