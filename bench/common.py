@@ -29,7 +29,14 @@ KEY = "sk-ant-sid01-fake.bench.key"  # the fake server's, not a real key
 CLI = os.environ.get("CLAUDE_BACKUP_CLI") or str(Path(sys.executable).parent / "claude-backup")
 TIME = "/usr/bin/time"
 FAST = ["-c", "6", "-d", "0"]
-CHATS_ONLY = ["--no-files", "--no-projects"]  # the 10,000-chat corpus holds chats only
+CHATS_ONLY = [  # the 10,000-chat corpus holds chats only
+    "--no-files",
+    "--no-projects",
+    "--no-profile",
+    "--no-skills",
+    "--no-catalog",
+    "--no-code",
+]
 CORPUS = [*FAST, *CHATS_ONLY]
 RETRY = ["--min-retry-delay", "0.05", "--max-retry-delay", "0.2"]
 
