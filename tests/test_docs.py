@@ -16,7 +16,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 COMMAND_RE = re.compile(
     r"(?:^|(?<=[\s|`(])|(?<=bin/))claude-backup\s+"
     r"(sync|status|demo|config show|push|schedule (?:install|show|status|remove)|"
-    r"key (?:set|show|remove)|show|log|search|export|import)\b([^\n`|]*)",
+    r"key (?:set|show|remove)|show|log|search|export|import|verify)\b([^\n`|]*)",
     re.MULTILINE,
 )
 
