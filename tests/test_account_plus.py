@@ -17,7 +17,7 @@ import pytest
 
 from claude_backup.cli.sync_run import notes
 from claude_backup.client import Politeness
-from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, Org, Plus, plus_of
+from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, Fault, Org, Plus, plus_of
 from claude_backup.keys import SessionKey
 from claude_backup.model.naming import safe_relative
 from claude_backup.read.memory_mode import MELANGE_NOTE, melange_orgs
@@ -243,3 +243,21 @@ def test_switches_leave_each_part_out(world: World) -> None:
         assert what not in asked
     for folder in ("profile", "*/styles", "*/skills", "*/artifact-catalog", "*/code-sessions"):
         assert not list(world.archive.glob(f"*/{folder}"))
+
+
+def test_claude_code_refusing_the_cookie_is_skipped_not_fatal(world: World) -> None:
+    world.plus.add_code_session(world.org, "Fix CI")
+    world.server.faults.add(Fault("status", status=401, path_contains="/v1/code/", times=None))
+    report = world.sync()  # the chats and everything else are still backed up
+    assert "Claude Code sessions" in report.accounts[0].extras.skipped
+    assert not list(world.archive.glob("*/*/code-sessions"))
+    assert list(world.archive.glob("*/*/chats/*.json"))
+
+
+def test_a_failed_feature_is_reported_and_the_rest_kept(world: World) -> None:
+    world.plus.add_skill(world.org, "notes", SKILL)
+    world.server.faults.add(Fault("status", status=400, path_contains="list-skills", times=None))
+    chosen = SyncSettings(world.archive, world.server.base_url, FAST)
+    report = asyncio.run(run([SessionKey(KEY, "t")], chosen, Quiet()))  # type: ignore[arg-type]
+    assert any(f.startswith("skills:") for f in report.failures)
+    assert report.accounts[0].commit is not None  # the rest is committed

@@ -176,7 +176,8 @@ def test_export_markdown(history: History, tmp_path: Path) -> None:
     code, stdout, _ = read(history, "export", str(out), "--format", "md")
     assert code == 0 and "chats exported" in stdout
     files = sorted(p.name for p in out.rglob("*.md") if p.name != "index.md")
-    stored = sorted(p.name[:-5] + ".md" for p in history.archive.glob("*/*/*/*.json"))
+    chats = [*history.archive.glob("*/*/chats/*.json"), *history.archive.glob("*/*/deleted/*.json")]
+    stored = sorted(p.name[:-5] + ".md" for p in chats)
     assert files == stored
     assert "Lisbon notes" in (out / "index.md").read_text()
     assert read(history, "export", str(out), "--format", "md")[0] == 0  # again: allowed

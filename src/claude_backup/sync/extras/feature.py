@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from claude_backup.archive.files import move
-from claude_backup.errors import ApiError
+from claude_backup.errors import ApiError, AuthError
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.naming import clean_title, entry_name, is_uuid
 from claude_backup.sync.extras.context import ExtrasContext
@@ -34,6 +34,12 @@ async def fetch_feature(
             data = await ctx.client.get_json_outside_api(path, params, headers)
         else:
             data = await ctx.client.get_json(path, params, gone_on_404=True)
+    except AuthError:
+        if headers is None:
+            raise  # the session key itself: the sync stops, as for chats
+        # beside /api (Claude Code), a 401 may only mean this API wants other credentials
+        ctx.report.skip(feature, f"{path.split('?')[0]} refused the session key (401)")
+        return False, None
     except ApiError as exc:
         if unavailable(exc):
             ctx.report.skip(feature, f"{path.split('?')[0]} answered HTTP {exc.status}")
