@@ -343,9 +343,9 @@ def test_files_written_through_the_archive_are_not_hashed_again_unless_touched(
     hashed: list[str] = []
     store_blob = archive._store_blob
 
-    def counting(full: str) -> bytes:
+    def counting(full: str, old: bytes | None) -> bytes:
         hashed.append(os.path.relpath(full, root))
-        return store_blob(full)
+        return store_blob(full, old)
 
     monkeypatch.setattr(archive, "_store_blob", counting)
     changes = {c.path: c.new_sha for c in archive.changes()}

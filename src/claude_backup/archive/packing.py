@@ -12,7 +12,16 @@ where each big tree is a delta of a similar one (`tree_delta`): git's own `gc` d
 Every pack is self-contained (a delta's base is in the same pack), and a pack appears only once
 complete: the data is written under a temporary name, synced, renamed to `pack-<sha>.pack`,
 then its index is renamed into place (readers ignore a pack without an index). An interrupted
-write leaves a temporary file, which `remove_leftovers` deletes on the next write. Packs are
+write leaves a temporary file, which `remove_leftovers` deletes on the next write.
+
+Living beside git's own maintenance (`git gc`, `git repack -a -d`, `git maintenance`), which
+may run at any moment, even during a sync: a repack deletes every pack it found when it started,
+keeping only the objects some ref names, and never a pack with a `.keep` file. So a sync's new
+pack appears with a `.keep` (`finish(keep=True)`), which goes only once the branch names its
+objects (`release_keep`): in between, its objects are reachable from nothing. Loose objects are
+deleted only once a kept pack of ours holds them. A pack or a multi-pack-index that git removed
+under us only ends a merge early; our merge removes the multi-pack-index before the packs it
+names, since git's fsck fails for good on an index that names a missing pack. Packs are
 read with ordinary reads, not dulwich's memory mapping: mapped pages we touch count as our
 memory, and a first sync reads back every chat it wrote (to describe it in the commit).
 """
@@ -22,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import struct
 import tempfile
 import threading
@@ -36,6 +46,7 @@ from dulwich.pack import (
     OFS_DELTA,
     REF_DELTA,
     Pack,
+    PackFileDisappeared,
     apply_delta,
     pack_object_header,
     write_pack_index,
@@ -44,6 +55,7 @@ from dulwich.pack import (
 from claude_backup.errors import ArchiveError
 
 PACK_FILE_MODE = 0o444
+KEEP_NOTE = b"claude-backup: written by a sync, kept until the branch names its objects\n"
 TEMP_PREFIX = "tmp_pack_claude-backup_"  # git's own `gc` also removes old tmp_pack_* files
 ORPHAN_AGE_SECONDS = 3600  # a .pack without .idx this old is not one being written right now
 # Packs smaller than a tier's size are merged once there are PACKS_BEFORE_MERGING of them: a
@@ -135,9 +147,10 @@ class PackWriter:
         type_num, raw = self.get_raw(sha)
         return ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha))
 
-    def finish(self) -> str | None:
+    def finish(self, *, keep: bool = False) -> str | None:
         """Make the pack visible to git and dulwich; its path without extension (None if it
-        holds nothing: then no file is left)."""
+        holds nothing: then no file is left). With `keep`, the pack is visible only with a
+        `.keep` file, so that no `git repack` deletes it until `release_keep`."""
         if not self._entries:
             self.abort()
             return None
@@ -160,6 +173,8 @@ class PackWriter:
         )
         fd, index_temp = tempfile.mkstemp(dir=self.pack_dir, prefix=TEMP_PREFIX)
         try:
+            if keep:  # before the pack or its index has its name: git never sees it unkept
+                _write_keep(base)
             with os.fdopen(fd, "wb") as out:
                 write_pack_index(out, index, checksum)
                 out.flush()
@@ -169,7 +184,7 @@ class PackWriter:
             os.replace(self._temp, base + ".pack")
             os.replace(index_temp, base + ".idx")  # last: the pack counts from here on
         except BaseException:
-            for path in (self._temp, index_temp):
+            for path in (self._temp, index_temp, *([base + ".keep"] if keep else [])):
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             raise
@@ -192,19 +207,21 @@ class StreamingStore:
     A commit's trees and the commit itself go into the pack too (`add_built`), and trees are
     read back with `__getitem__`. Objects of the pending pack are read back from its file with
     ordinary reads: dulwich maps a pack into memory, which would count a whole new pack as
-    ours."""
+    ours.
+
+    Every object added goes into the pending pack even if some other pack has it already: that
+    pack may hold it unreachable (a killed sync's), and a concurrent `git repack -a -d` would
+    then drop it before our branch names it. Only the sync's own pack is kept (`.keep`) until
+    then, so a commit's new objects must all be in it. Callers add only what is new to HEAD."""
 
     def __init__(self, store: DiskObjectStore) -> None:
         self.store = store
         self._writer: PackWriter | None = None
+        self._kept: list[str] = []  # packs flushed with a .keep not yet released
         self._lock = threading.Lock()  # `add_blob` is called from worker threads
 
-    def __contains__(self, sha: bytes) -> bool:
-        with self._lock:
-            return self._has(sha)
-
     def _has(self, sha: bytes) -> bool:
-        return (self._writer is not None and sha in self._writer) or ObjectID(sha) in self.store
+        return self._writer is not None and sha in self._writer
 
     def __getitem__(self, sha: bytes) -> ShaFile:
         with self._lock:
@@ -219,19 +236,14 @@ class StreamingStore:
             return self.store[ObjectID(sha)].as_raw_string()
 
     def add_object(self, obj: ShaFile) -> None:
-        """Add an object unless the store or the pending pack has it already."""
+        """Add an object unless the pending pack has it already."""
         with self._lock:
             if not self._has(obj.id):
                 self._pending().add(obj)
 
     def add_built(self, obj: ShaFile) -> None:
-        """Add an object just built from changes (a tree, a commit): such an object is almost
-        never stored already, so only the pending pack is asked (looking through every pack
-        and the loose objects costs more than the rare duplicate, which git accepts)."""
-        with self._lock:
-            writer = self._pending()
-            if obj.id not in writer:
-                writer.add(obj)
+        """Add an object just built from changes (a tree, a commit)."""
+        self.add_object(obj)
 
     def add_blob(self, data: bytes) -> bytes:
         """Add `data` as a blob; returns its sha. Safe from any thread: hashing and compressing
@@ -239,8 +251,9 @@ class StreamingStore:
         in a worker thread, instead of compressing everything at its end."""
         blob = Blob.from_string(data)
         sha = blob.id
-        if sha in self:
-            return sha
+        with self._lock:
+            if self._has(sha):
+                return sha
         compressed = zlib.compress(blob.as_raw_string())
         with self._lock:
             self._pending().add_compressed(sha, Blob.type_num, len(data), compressed)
@@ -253,11 +266,20 @@ class StreamingStore:
         return self._writer
 
     def flush(self) -> None:
-        """Finish the pending pack: from here on its objects are in the store, and durable."""
+        """Finish the pending pack: from here on its objects are in the store, and durable. The
+        pack keeps a `.keep` until `release` (call it once a ref names the objects)."""
         with self._lock:
             writer, self._writer = self._writer, None
         if writer is not None:
-            writer.finish()
+            base = writer.finish(keep=True)
+            if base is not None:
+                self._kept.append(base)
+
+    def release(self) -> None:
+        """Let git's maintenance repack the flushed packs again."""
+        kept, self._kept = self._kept, []
+        for base in kept:
+            release_keep(base)
 
 
 def entry_header(entry: bytes) -> tuple[int, int, int]:
@@ -281,6 +303,36 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _write_keep(base: str) -> None:
+    with open(base + ".keep", "wb") as handle:
+        handle.write(KEEP_NOTE)
+
+
+def release_keep(base: str) -> None:
+    """Remove the `.keep` file of ours that `PackWriter.finish(keep=True)` wrote."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(base + ".keep")
+
+
+def remove_stale_keeps(pack_dir: str | os.PathLike[str]) -> None:
+    """Remove the `.keep` files a killed sync left (call it holding the archive's lock, when no
+    sync of ours is writing): such a pack's objects are garbage or named by the branch, and a
+    pack kept for ever would never be merged nor repacked. Others' `.keep` files stay."""
+    try:
+        names = os.listdir(pack_dir)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not name.endswith(".keep"):
+            continue
+        path = os.path.join(os.fspath(pack_dir), name)
+        with contextlib.suppress(OSError):
+            with open(path, "rb") as handle:
+                ours = handle.read(len(KEEP_NOTE) + 1) == KEEP_NOTE
+            if ours:
+                os.unlink(path)
+
+
 def remove_leftovers(pack_dir: str | os.PathLike[str]) -> None:
     """Delete what interrupted writes left: our temporary files, and packs without an index
     (renamed into place just before the kill) once they are old enough not to be in progress."""
@@ -300,24 +352,37 @@ def remove_leftovers(pack_dir: str | os.PathLike[str]) -> None:
 
 
 def pack_loose_objects(store: DiskObjectStore) -> int:
-    """Move every loose object into one new pack, streamed; returns how many were moved."""
+    """Move every loose object into one new pack, streamed; returns how many were moved.
+
+    Each loose object read goes into the new pack, even one some pack holds too: that pack may
+    be one a concurrent `git gc` is deleting right now (it loosens what it drops, and deletes
+    what it packed). A loose object is deleted only once our pack holds it and is kept, and one
+    that vanished meanwhile (packed by git) is left to git."""
     loose = list(store._iter_loose_objects())
     if not loose:
         return 0
     remove_leftovers(store.pack_dir)
     writer = PackWriter(store.pack_dir, store.object_format)
+    moved: list[ObjectID] = []
     try:
         for sha in loose:
             obj = store._get_loose_object(sha)
-            if obj is not None and not store.contains_packed(sha):
+            if obj is not None:
                 writer.add(obj)
+                moved.append(sha)
     except BaseException:
         writer.abort()
         raise
-    writer.finish()
-    for sha in loose:  # only once the pack holding them is in place
-        store.delete_loose_object(sha)
-    return len(loose)
+    base = writer.finish(keep=True)
+    if base is None:
+        return 0
+    try:
+        for sha in moved:  # only once the pack holding them is in place
+            with contextlib.suppress(FileNotFoundError):
+                store.delete_loose_object(sha)
+    finally:
+        release_keep(base)
+    return len(moved)
 
 
 def merge_small_packs(store: DiskObjectStore) -> bool:
@@ -328,17 +393,22 @@ def merge_small_packs(store: DiskObjectStore) -> bool:
     trees is copied as it is stored; then the big trees, ordered by size so the versions of
     one folder are neighbours, each stored as a delta of one of the few before it."""
     store._update_pack_cache()  # forget packs that went away (git gc) before listing them
-    candidates = [p for p in store.packs if not os.path.exists(p._basename + ".keep")]
-    sizes = {p._basename: os.path.getsize(p.data.path) for p in candidates}
+    sizes: dict[str, int] = {}
+    for pack in store.packs:
+        if not os.path.exists(pack._basename + ".keep"):
+            with contextlib.suppress(OSError):  # gone: a concurrent `git gc` repacked it
+                sizes[pack._basename] = os.path.getsize(pack._basename + ".pack")
+    candidates = [p for p in store.packs if p._basename in sizes]
     for limit in MERGE_TIERS_BYTES:
         small = [p for p in candidates if sizes[p._basename] < limit]
         if len(small) >= PACKS_BEFORE_MERGING:
-            _merge(store, small)
-            return True
+            return _merge(store, small)
     return False
 
 
-def _merge(store: DiskObjectStore, packs: list[Pack]) -> None:
+def _merge(store: DiskObjectStore, packs: list[Pack]) -> bool:
+    """Write the packs' objects into one new pack, then delete them; False if one of them went
+    away meanwhile (a concurrent `git gc` or `git repack`, which does the same job)."""
     remove_leftovers(store.pack_dir)
     writer = PackWriter(store.pack_dir, store.object_format)
     try:
@@ -348,12 +418,18 @@ def _merge(store: DiskObjectStore, packs: list[Pack]) -> None:
         order = sorted(big, key=lambda sha: (-big[sha][0], sha))
         trees = ((sha, big[sha][1].get_raw(ObjectID(sha))[1]) for sha in order)
         _write_trees_as_deltas(writer, trees)
+    except (FileNotFoundError, PackFileDisappeared):
+        writer.abort()
+        store._update_pack_cache()
+        return False
     except BaseException:
         writer.abort()
         raise
     writer.finish()
+    remove_multi_pack_index(store)  # it names the packs about to go
     for pack in packs:
         _delete_pack(store, pack)
+    return True
 
 
 def _copy_objects(writer: PackWriter, pack: Pack, big: dict[bytes, tuple[int, Pack]]) -> None:
@@ -402,6 +478,28 @@ def _write_trees_as_deltas(writer: PackWriter, trees: Iterator[tuple[bytes, byte
         else:
             writer.add_delta(sha, best[0], best[1])
         window = [(sha, raw, best[2] if best else 0), *window][:DELTA_WINDOW]
+
+
+def remove_multi_pack_index(store: DiskObjectStore) -> None:
+    """Remove the multi-pack-index (`git multi-pack-index write`, `git maintenance`) and what
+    goes with it. Git reads the packs without it (it is only a faster lookup) and its next
+    maintenance writes a new one, but one that names a missing pack fails `git fsck` for good."""
+    pack_dir = os.fspath(store.pack_dir)
+    try:
+        names = os.listdir(pack_dir)
+    except FileNotFoundError:
+        return
+    for name in sorted(names, key=lambda n: n != "multi-pack-index"):  # the index first
+        path = os.path.join(pack_dir, name)
+        if name == "multi-pack-index.d":
+            with contextlib.suppress(OSError):
+                shutil.rmtree(path)
+        elif name.startswith("multi-pack-index"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    midx, store._midx = store._midx, None  # dulwich's cached copy
+    if midx is not None:
+        midx.close()
 
 
 def _delete_pack(store: DiskObjectStore, pack: Pack) -> None:

@@ -39,6 +39,7 @@ from claude_backup.archive.packing import (
     merge_small_packs,
     pack_loose_objects,
     remove_leftovers,
+    remove_stale_keeps,
 )
 from claude_backup.errors import ArchiveError, ArchiveLocked
 from claude_backup.model.canonical import json_bytes
@@ -49,6 +50,7 @@ FILE_GIT_MODE = 0o100644
 COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
 FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
 STALE_BRANCH_LOCK_SECONDS = 10
+BRANCH_LOCK_WAIT_SECONDS = 3
 PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
 HEAD = Ref(b"HEAD")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
@@ -137,6 +139,7 @@ class Archive:
             raise archive_error(exc, self.root / ".git") from exc
         try:
             remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
+            remove_stale_keeps(self.objects.store.pack_dir)
             self._remove_stale_branch_lock()
             yield
         finally:
@@ -252,7 +255,7 @@ class Archive:
             if written is not None and written[SHA_BYTES:] == _size_and_time(st):
                 new = written[:SHA_BYTES].hex().encode("ascii")  # by `write_file`, untouched
             else:
-                new = self._store_blob(str(self.root / rel))
+                new = self._store_blob(str(self.root / rel), old)
             if new != old:
                 changes.append(FileChange(rel, old, new))
                 self._hashed_at[rel] = _stat_key(st)
@@ -343,10 +346,13 @@ class Archive:
         self._written[st.st_ino] = bytes.fromhex(sha.decode("ascii")) + _size_and_time(st)
         return sha
 
-    def _store_blob(self, full: str) -> bytes:
+    def _store_blob(self, full: str, old: bytes | None) -> bytes:
+        """The file's blob sha; its content is stored unless it is HEAD's `old` blob (every
+        object a commit adds must be in the sync's own pack: see `StreamingStore`)."""
         with open(full, "rb") as handle:
             blob = Blob.from_string(handle.read())
-        self.objects.add_object(blob)
+        if blob.id != old:
+            self.objects.add_object(blob)
         return blob.id
 
     # -- writing --------------------------------------------------------------------------------
@@ -370,15 +376,12 @@ class Archive:
                 tree = empty.id
             parent = self._make_commit(tree, parent, step.message, author, now)
         assert parent is not None
-        self.objects.flush()
-        flush_to_disk()  # the files and objects, before the branch names them
         try:
-            moved = self.repo.refs.set_if_equals(self._head_ref(), old_head, parent)
-        except FileLocked:
-            raise ArchiveError(
-                f"{self._branch_lock_path()} exists: a git command is changing the branch, or "
-                "was interrupted; if none is running, delete that file and sync again"
-            ) from None
+            self.objects.flush()  # the pack stays kept from git's repacks until the branch moves
+            flush_to_disk()  # the files and objects, before the branch names them
+            moved = self._move_branch(old_head, parent)
+        finally:
+            self.objects.release()
         if not moved:
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
         if self._update_index(steps, old_head):
@@ -386,6 +389,22 @@ class Archive:
         flush_to_disk()  # the branch and the index
         self._pack_if_needed()
         return parent
+
+    def _move_branch(self, old: ObjectID | None, new: ObjectID) -> bool:
+        """Compare-and-swap the branch. git holds a ref's lock for milliseconds (`git gc` packs
+        refs, a `git commit`), so a lock held by someone is waited for, briefly."""
+        deadline = time.monotonic() + BRANCH_LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return bool(self.repo.refs.set_if_equals(self._head_ref(), old, new))
+            except FileLocked:
+                if time.monotonic() > deadline:
+                    raise ArchiveError(
+                        f"{self._branch_lock_path()} exists: a git command is changing the "
+                        "branch, or was interrupted; if none is running, delete that file and "
+                        "sync again"
+                    ) from None
+                time.sleep(0.05)
 
     def _apply(
         self, tree_id: ObjectID | None, changes: Sequence[tuple[bytes, bytes | None]]
