@@ -5,6 +5,7 @@ and its value never appears in a message, a repr or a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from claude_backup.errors import AuthError, UsageError
 
 KEY_PREFIX = "sk-ant-"
 ENV_VAR = "CLAUDE_SESSION_KEY"
+GIT_TOKEN_ENV = "CLAUDE_BACKUP_GIT_TOKEN"
+SECRET_ENV_VARS = frozenset({ENV_VAR, GIT_TOKEN_ENV})  # never passed on to a child process
 WHERE_KEYS_COME_FROM = (
     "set CLAUDE_SESSION_KEY, pipe the key on stdin, pass --session-key-file, "
     "store one with `claude-backup key set`, or log in to claude.ai in a browser on this machine"
@@ -87,9 +90,10 @@ def find_keys(
     browser_lookup: Callable[[str | None, str], str | None] | None = None,
     stored_lookup: Callable[[], list[SessionKey]] | None = None,
 ) -> list[SessionKey]:
-    env = os.environ if environ is None else environ
-    if env.get(ENV_VAR, "").strip():
-        return parse_keys(env[ENV_VAR], ENV_VAR)
+    forbid_core_dumps()
+    from_env = take_secret(ENV_VAR) if environ is None else environ.get(ENV_VAR)
+    if from_env and from_env.strip():
+        return parse_keys(from_env, ENV_VAR)
     stream = sys.stdin if stdin is None else stdin
     if stream is not None and not _is_terminal(stream):
         keys = parse_keys(stream.read(), "stdin")
@@ -127,6 +131,24 @@ def find_keys(
 
 def _none_found() -> list[SessionKey]:
     raise AuthError(f"no session key found: {WHERE_KEYS_COME_FROM}")
+
+
+def take_secret(name: str) -> str | None:
+    """Read a secret from the environment and remove it from there, so that no process started
+    from here on (by us or by a library: ssh, git, a credential helper) inherits it."""
+    return os.environ.pop(name, None)
+
+
+def forbid_core_dumps() -> None:
+    """No core dump of this process (nor of its children): it would hold the key. Where the
+    platform has no such limit (Windows), there are no core files to begin with."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -16,6 +16,21 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
+def git_dir(root: Path) -> Path:
+    """The git folder of the archive at `root`: `root/.git`, or, where `.git` is a file (a `git
+    worktree add`, a submodule), the folder its `gitdir:` line names."""
+    dot_git = root / ".git"
+    try:
+        if dot_git.is_file():
+            line = dot_git.read_text(encoding="utf-8").strip()
+            if line.startswith("gitdir:"):
+                target = Path(line.removeprefix("gitdir:").strip())
+                return target if target.is_absolute() else root / target
+    except (OSError, UnicodeDecodeError):
+        pass
+    return dot_git
+
+
 def make_dirs(path: Path) -> None:
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from dulwich.object_format import DEFAULT_OBJECT_FORMAT, ObjectFormat
 from dulwich.object_store import DiskObjectStore
@@ -52,6 +53,7 @@ from dulwich.pack import (
     write_pack_index,
 )
 
+from claude_backup.archive.files import archive_error
 from claude_backup.errors import ArchiveError
 
 PACK_FILE_MODE = 0o444
@@ -76,7 +78,10 @@ class PackWriter:
     ) -> None:
         self.pack_dir = pack_dir = os.fspath(pack_dir)
         self.object_format = object_format
-        fd, self._temp = tempfile.mkstemp(dir=pack_dir, prefix=TEMP_PREFIX)
+        try:
+            fd, self._temp = tempfile.mkstemp(dir=pack_dir, prefix=TEMP_PREFIX)
+        except OSError as exc:
+            raise archive_error(exc, Path(pack_dir)) from exc
         self._file = os.fdopen(fd, "w+b")
         self._file.write(b"PACK" + struct.pack(">II", 2, 0))  # the count is set by `finish`
         self._offset = 12
@@ -120,7 +125,10 @@ class PackWriter:
             self._append(sha, entry)
 
     def _append(self, sha: bytes, entry: bytes) -> None:
-        self._file.write(entry)
+        try:
+            self._file.write(entry)
+        except OSError as exc:  # the disk is full
+            raise archive_error(exc, Path(self._temp)) from exc
         self._entries[sha] = (self._offset, len(entry), zlib.crc32(entry))
         self._offset += len(entry)
 
@@ -154,6 +162,13 @@ class PackWriter:
         if not self._entries:
             self.abort()
             return None
+        try:
+            return self._finish(keep)
+        except OSError as exc:
+            self.abort()
+            raise archive_error(exc, Path(self.pack_dir)) from exc
+
+    def _finish(self, keep: bool) -> str:
         handle = self._file
         handle.flush()
         os.pwrite(handle.fileno(), struct.pack(">I", len(self._entries)), 8)

@@ -5,15 +5,26 @@ over SSH, HTTP(S), git:// or to a local path / file:// URL. It never moves the l
 touches the files: a failed push leaves the archive as the sync left it. A remote branch with
 commits the archive lacks is never overwritten unless `force` is given.
 
+A local path or file:// URL is pushed with the real `git push`, so that the target's hooks
+(`pre-receive`, `update`) run and judge the push as for any other push, and git's receive-pack
+writes the objects (in a quarantine it removes if the push dies). Network remotes go through
+dulwich; the remote's own git runs its hooks there.
+
 Credentials for HTTP(S): the user name in the URL, and a token from $CLAUDE_BACKUP_GIT_TOKEN,
-else from git's credential helpers (`git credential fill`). We store none of them anywhere.
+else from git's credential helpers (`git credential fill`). We store none of them anywhere,
+and no process we start (ssh, git, a credential helper) inherits the token or a session key.
 SSH uses the ssh command (GIT_SSH_COMMAND, GIT_SSH or core.sshCommand, as git does).
+
+A shallow archive (`git clone --depth`) is pushed only where the remote already has the
+history it lacks (as git does); an ssh host or path starting with `-` is refused (ssh would
+read it as an option).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
@@ -36,11 +47,24 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from claude_backup.archive.repository import Archive
+from claude_backup.children import child_env
 from claude_backup.errors import ArchiveError, PushError, UsageError
 from claude_backup.hosts import is_loopback
+from claude_backup.keys import ENV_VAR, GIT_TOKEN_ENV, forbid_core_dumps, take_secret
 
 DEFAULT_REMOTE = "origin"
-TOKEN_ENV = "CLAUDE_BACKUP_GIT_TOKEN"
+TOKEN_ENV = GIT_TOKEN_ENV
+# Variables that would point a `git` we start at another repository than the archive.
+GIT_LOCATION_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_SHALLOW_FILE",
+    "GIT_NAMESPACE",
+)
 TOKEN_USER = "git"  # the user name sent with a token when the URL names none
 CREDENTIAL_TIMEOUT = 60.0
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -82,13 +106,17 @@ def _open_archive(root: Path) -> Archive:
 
 
 def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
+    take_secret(ENV_VAR)  # a key exported in the shell: no child of ours gets it
+    token = take_secret(TOKEN_ENV)
+    if token:
+        forbid_core_dumps()
     repo = archive.repo
     name, url = find_remote(repo, remote, archive.root)
+    check_url(url)
     shown = name or redact(url)
     ref, local = _head(repo)
     branch = ref.decode("utf-8", "replace").removeprefix("refs/heads/")
-    _check_local_target(url)
-    username, password = _http_credentials(url, archive.root)
+    target = _check_local_target(url)
     packed = archive.pack()
     seen: dict[str, ObjectID | None] = {}
 
@@ -104,7 +132,14 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
                     "push --force to replace the remote's branch with this archive's"
                 )
             seen["forced"] = old
+        _check_shallow(repo, old, shown, archive.root)
         return {ref: local}
+
+    if target is not None:
+        update_refs(_local_refs(target))
+        _git_push(archive, url, ref, local, seen.get("old"), shown, branch)
+        return _result(archive, name, shown, branch, local, seen, packed)
+    username, password = _http_credentials(url, archive.root, token)
 
     def pack_data(
         have: AbstractSet[ObjectID],
@@ -133,8 +168,20 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
     status = (result.ref_status or {}).get(ref)
     if status:
         raise PushError(f"{shown} refused {branch}: {_clean(status, secrets)}")
+    return _result(archive, name, shown, branch, local, seen, packed)
+
+
+def _result(
+    archive: Archive,
+    name: str | None,
+    shown: str,
+    branch: str,
+    local: ObjectID,
+    seen: dict[str, ObjectID | None],
+    packed: int,
+) -> PushResult:
     if name is not None:
-        repo.refs[Ref(b"refs/remotes/" + name.encode() + b"/" + branch.encode())] = local
+        archive.repo.refs[Ref(b"refs/remotes/" + name.encode() + b"/" + branch.encode())] = local
     old = seen.get("old")
     return PushResult(
         remote=shown,
@@ -159,6 +206,78 @@ def _head(repo: Repo) -> tuple[Ref, ObjectID]:
 def _fast_forward(repo: Repo, old: ObjectID, new: ObjectID) -> bool:
     """Is `old` (the remote's tip) an ancestor of `new`? Unknown to us means no."""
     return old in repo.object_store and can_fast_forward(repo, old, new)
+
+
+def _check_shallow(repo: Repo, old: ObjectID | None, shown: str, root: Path) -> None:
+    """A shallow archive lacks the parents of its oldest commits: push it only where the remote
+    has them already, i.e. where its branch already holds every commit at the cut."""
+    cut = repo.get_shallow()
+    if not cut:
+        return
+    known = old is not None and old in repo.object_store
+    if known and all(_is_ancestor(repo, commit, old) for commit in cut):  # type: ignore[arg-type]
+        return
+    raise PushError(
+        f"the archive is a shallow clone (its history was cut with --depth) and {shown} lacks "
+        f"the commits before the cut, so a push would leave it broken (git refuses it too); "
+        f"fetch the whole history first: git -C {root} fetch --unshallow"
+    )
+
+
+def _is_ancestor(repo: Repo, ancestor: ObjectID, commit: ObjectID) -> bool:
+    return ancestor == commit or can_fast_forward(repo, ancestor, commit)
+
+
+# -- local remotes: the real git, so that the target's hooks run --------------------------------
+
+
+def _local_refs(target: Path) -> dict[Ref, ObjectID]:
+    try:
+        with Repo(str(target)) as repo:
+            return {ref: sha for ref, sha in repo.get_refs().items() if sha is not None}
+    except (NotGitRepository, OSError, ValueError) as exc:
+        raise PushError(f"cannot read the repository at {target}: {exc}") from exc
+
+
+def _git_push(
+    archive: Archive,
+    url: str,
+    ref: Ref,
+    local: ObjectID,
+    old: ObjectID | None,
+    shown: str,
+    branch: str,
+) -> None:
+    """`git push` of exactly the commit checked (`local`), only if the target's branch is still
+    `old` (a lease: what update_refs judged). The target's hooks run; their output is shown."""
+    git = shutil.which("git")
+    if git is None:
+        raise PushError(
+            f"pushing to a repository on this machine ({shown}) needs git installed: git runs "
+            "that repository's hooks; install git, or push to an ssh or https remote"
+        )
+    refname = ref.decode("utf-8", "surrogateescape")
+    lease = f"--force-with-lease={refname}:{old.decode() if old else ''}"
+    env = child_env(GIT_TERMINAL_PROMPT="0")
+    for name in GIT_LOCATION_VARS:
+        env.pop(name, None)
+    command = [git, "--git-dir", str(archive.git_dir), "push", "--porcelain", "--no-verify"]
+    command += [lease, url, f"{local.decode()}:{refname}"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, errors="replace")
+    except OSError as exc:
+        raise PushError(f"cannot run git to push to {shown}: {exc}") from exc
+    if done.returncode == 0:
+        return
+    said = [line.strip() for line in done.stderr.splitlines() if line.startswith("remote:")]
+    status = [line for line in done.stdout.splitlines() if line.startswith("!")]
+    if status:
+        reason = status[0].rsplit("\t", 1)[-1]
+    else:
+        errors = [line for line in done.stderr.splitlines() if line.startswith(("fatal", "error"))]
+        reason = errors[0] if errors else f"git push exited with {done.returncode}"
+    detail = "; ".join(said[-5:])
+    raise PushError(f"{shown} refused {branch}: {reason}" + (f" ({detail})" if detail else ""))
 
 
 def _client(
@@ -226,6 +345,37 @@ def local_path(url: str) -> Path | None:
     return Path(url)
 
 
+def check_url(url: str) -> None:
+    """Refuse an ssh host or path that starts with `-`: ssh (or git on the far side) would take it
+    for an option, such as `-oProxyCommand=...`, which runs a command."""
+    host, path = _ssh_parts(url)
+    if host is not None and host.startswith("-"):
+        raise UsageError(
+            f"refusing the remote {redact(url)!r}: its host starts with '-', which ssh would "
+            "read as an option"
+        )
+    if path is not None and path.startswith("-"):
+        raise UsageError(
+            f"refusing the remote {redact(url)!r}: its path starts with '-', which git would "
+            "read as an option"
+        )
+    if url.startswith("-"):
+        raise UsageError(f"refusing the remote {url!r}: it starts with '-'")
+
+
+def _ssh_parts(url: str) -> tuple[str | None, str | None]:
+    """(host, path) of an ssh URL, ssh://[user@]host[:port]/path or [user@]host:path; (None,
+    None) for anything else."""
+    if url.startswith(("ssh://", "git+ssh://", "ssh+git://")):
+        netloc = url.split("://", 1)[1].split("/", 1)[0]
+        path = url.split("://", 1)[1][len(netloc) :].lstrip("/")
+        return netloc.rsplit("@", 1)[-1], path
+    if "://" in url or local_path(url) is not None:
+        return None, None
+    head, _, path = url.partition(":")
+    return head.rsplit("@", 1)[-1], path
+
+
 def absolute_location(url: str, base: Path) -> str:
     path = local_path(url)
     if path is None or url.startswith("file://"):
@@ -234,36 +384,49 @@ def absolute_location(url: str, base: Path) -> str:
     return str(path if path.is_absolute() else (base / path).absolute())
 
 
-def _check_local_target(url: str) -> None:
+def _check_local_target(url: str) -> Path | None:
     """A local target must be an existing bare repository: pushing into a checked-out branch
-    would leave that working tree out of step with its branch (git refuses it too)."""
+    would leave that working tree out of step with its branch (git refuses it too). That goes
+    for the `.git` folder of a repository with a working tree too. Returns the target's folder
+    (None for a network URL)."""
     path = local_path(url)
     if path is None:
-        return
+        return None
+    create = f"`git init --bare --initial-branch=main {path}`"
     if not path.exists():
-        raise PushError(
-            f"no repository at {path}; create one with `git init --bare --initial-branch=main "
-            f"{path}`"
-        )
+        raise PushError(f"no repository at {path}; create one with {create}")
     if (path / ".git").exists():
         raise PushError(
             f"{path} is a repository with a working tree; push to a bare repository instead "
             f"(`git init --bare --initial-branch=main {path}.git`)"
         )
+    try:
+        with Repo(str(path)) as target:
+            bare = target.get_config().get_boolean((b"core",), b"bare", True)
+    except (NotGitRepository, OSError, ValueError):
+        raise PushError(f"{path} is not a git repository; create one with {create}") from None
+    if not bare or path.name == ".git":
+        raise PushError(
+            f"{path} is the .git folder of a repository with a working tree; push to a bare "
+            "repository instead (`git init --bare`), or pull from the archive in that repository"
+        )
+    return path
 
 
 # -- HTTP credentials ---------------------------------------------------------------------------
 
 
-def _http_credentials(url: str, cwd: Path) -> tuple[str | None, str | None]:
-    """(user, token) for an HTTP(S) URL: the URL's user with $CLAUDE_BACKUP_GIT_TOKEN, else what
-    git's credential helpers give. (None, None) lets dulwich use what the URL itself holds."""
+def _http_credentials(
+    url: str, cwd: Path, token: str | None
+) -> tuple[str | None, str | None]:
+    """(user, token) for an HTTP(S) URL: the URL's user with the token of $CLAUDE_BACKUP_GIT_TOKEN,
+    else what git's credential helpers give. (None, None) lets dulwich use what the URL holds."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.password is not None:
         _refuse_plain_http(parts.scheme, parts.hostname, parts.password)
         return None, None
     user = unquote(parts.username) if parts.username else None
-    token = os.environ.get(TOKEN_ENV) or None
+    token = token or None
     if token is None:
         user, token = _credential_helper(url, user, cwd)
     if token is None:
@@ -282,7 +445,7 @@ def _refuse_plain_http(scheme: str, host: str | None, secret: str | None) -> Non
 def _credential_helper(url: str, user: str | None, cwd: Path) -> tuple[str | None, str | None]:
     """Ask git's credential helpers (the user's, the archive's) without ever prompting."""
     query = f"url={_without_userinfo(url)}\n" + (f"username={user}\n" if user else "") + "\n"
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    env = child_env(GIT_TERMINAL_PROMPT="0")
     try:
         answer = subprocess.run(
             ["git", "credential", "fill"],
@@ -364,6 +527,7 @@ def add_remote(root: Path, name: str, url: str) -> str:
             f"the URL holds a password; leave it out and put the token in ${TOKEN_ENV} "
             "or a git credential helper (claude-backup never stores credentials)"
         )
+    check_url(url)
     stored = absolute_location(url, Path.cwd())
     archive = _open_archive(root)
     try:

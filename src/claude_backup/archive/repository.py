@@ -69,6 +69,12 @@ class Archive:
             raise ArchiveError(f"{root} is not a git repository on disk")
         store.delta_base_cache_limit = PACK_CACHE_BYTES
         self.objects = StreamingStore(store)  # new objects, written into one pack per sync
+        # `.git` itself, or where a `.git` file points (a `git worktree add`): HEAD, the index
+        # and our own files; the branches and objects are in the common folder (the same one
+        # unless this is a worktree's).
+        self.git_dir = Path(repo.controldir())
+        self.common_dir = Path(repo.commondir())
+        self.private_dir = self.git_dir / "claude-backup"  # our caches and records
 
     @classmethod
     def open(cls, root: Path) -> Archive:
@@ -128,7 +134,7 @@ class Archive:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the archive for one sync; a second sync fails fast instead of interleaving."""
-        lock = filelock.FileLock(str(self.root / ".git" / "claude-backup.lock"), timeout=0)
+        lock = filelock.FileLock(str(self.common_dir / "claude-backup.lock"), timeout=0)
         try:
             lock.acquire()
         except filelock.Timeout:
@@ -136,14 +142,26 @@ class Archive:
                 f"another claude-backup sync is running on {self.root}; wait for it to finish"
             ) from None
         except OSError as exc:
-            raise archive_error(exc, self.root / ".git") from exc
+            raise archive_error(exc, self.common_dir) from exc
         try:
+            self._check_writable()
             remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
             remove_stale_keeps(self.objects.store.pack_dir)
             self._remove_stale_branch_lock()
             yield
         finally:
             lock.release()
+
+    def _check_writable(self) -> None:
+        """Fail before fetching anything if git's folders cannot take a commit (a read-only
+        mount, files owned by another user)."""
+        pack_dir = Path(self.objects.store.pack_dir)
+        for folder in (pack_dir, self.common_dir / "refs" / "heads", self.git_dir):
+            if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+                raise ArchiveError(
+                    f"cannot write {folder}: permission denied; the archive's git folder must "
+                    "be writable by the user who syncs"
+                )
 
     def _remove_stale_branch_lock(self) -> None:
         """A sync killed while moving the branch leaves `<branch>.lock` behind, and every later
@@ -156,7 +174,7 @@ class Archive:
 
     def _branch_lock_path(self) -> Path:
         ref = self._head_ref().decode("utf-8", "surrogateescape")
-        return self.root / ".git" / f"{ref}.lock"
+        return self.common_dir / f"{ref}.lock"
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -280,9 +298,10 @@ class Archive:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     name = entry.name
+                    if not prefix and name == ".git":  # a folder, or a worktree's `.git` file
+                        continue
                     if entry.is_dir(follow_symlinks=False):
-                        if prefix or name != ".git":
-                            pending.append((entry.path, f"{prefix}{name}/"))
+                        pending.append((entry.path, f"{prefix}{name}/"))
                     elif name.startswith(TEMP_PREFIX):
                         leftovers.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
@@ -311,7 +330,7 @@ class Archive:
             write_atomic(self._stamp_path(), json.dumps(stamp).encode("ascii"))
 
     def _stamp_path(self) -> Path:
-        return self.root / ".git" / "claude-backup" / "index-stamp.json"
+        return self.private_dir / "index-stamp.json"
 
     def _reset_index(
         self, index: IndexFile, head: dict[str, bytes], head_commit: ObjectID | None
@@ -329,7 +348,7 @@ class Archive:
             self._stamp_index(head_commit)
 
     def _index_path(self) -> Path:
-        return self.root / ".git" / "index"
+        return self.git_dir / "index"
 
     def write_file(self, path: Path, data: bytes) -> bytes | None:
         """Write a file of the working tree (atomically: `write_atomic`) and store its content

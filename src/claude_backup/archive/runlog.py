@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_backup.archive.files import write_atomic
+from claude_backup.archive.files import git_dir, write_atomic
 from claude_backup.errors import ClaudeBackupError, Interrupted
 from claude_backup.keyage import KeyAge
 from claude_backup.model.canonical import json_bytes
 
-RUNLOG = Path(".git") / "claude-backup" / "last-sync.json"
+RUNLOG = Path("claude-backup") / "last-sync.json"  # in the archive's git folder
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def record_run(
     key_ages: Sequence[KeyAge] = (),
 ) -> None:
     """Best effort: a sync never fails because its log could not be written."""
-    if not (archive / ".git").is_dir():
+    if not git_dir(archive).is_dir():
         return
     entry: dict[str, Any] = {
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -65,12 +65,12 @@ def record_run(
     if key_ages:
         entry["keys"] = [age.as_json() for age in key_ages]
     with contextlib.suppress(OSError):
-        write_atomic(archive / RUNLOG, json_bytes(entry))
+        write_atomic(git_dir(archive) / RUNLOG, json_bytes(entry))
 
 
 def last_run(archive: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((archive / RUNLOG).read_bytes())
+        data = json.loads((git_dir(archive) / RUNLOG).read_bytes())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

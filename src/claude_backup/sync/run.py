@@ -116,7 +116,7 @@ async def run(
     archive = Archive.open(settings.archive)
     report = SyncReport()
     with archive.lock():
-        cache = StateCache.load(archive.root / ".git" / "claude-backup" / "chats.json")
+        cache = StateCache.load(archive.private_dir / "chats.json")
         try:
             for key in keys:
                 client = ClaudeClient(
@@ -434,7 +434,7 @@ class AccountSync:
             steps, summary = plan_commits(changes, self.archive.read_blob, self.new_chats)
             commit = self.archive.commit(steps, author=_author(account))
         except OSError as exc:
-            raise archive_error(exc, self.root / ".git") from exc
+            raise archive_error(exc, self.archive.git_dir) from exc
         report.commit = commit.decode()
         report.summary = summary
 

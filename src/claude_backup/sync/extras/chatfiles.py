@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claude_backup.archive.files import move, remove_empty_parents, write_atomic
+from claude_backup.archive.files import git_dir, move, remove_empty_parents, write_atomic
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX
 from claude_backup.model.records import StoredChat
@@ -61,7 +61,7 @@ class DoneCache:
 
     @classmethod
     def load(cls, root: Path, account_uuid: str) -> DoneCache:
-        path = root / ".git" / "claude-backup" / f"extras-{account_uuid}.json"
+        path = git_dir(root) / "claude-backup" / f"extras-{account_uuid}.json"
         raw = read_json(path)
         chats = raw.get("chats") if isinstance(raw, dict) else None
         if not isinstance(raw, dict) or raw.get("version") != CACHE_VERSION:
