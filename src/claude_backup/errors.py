@@ -10,6 +10,7 @@
     │   └── Gone                      -  a chat or file vanished (404/410): handled, not shown
     ├── UnexpectedResponse            6  HTML where JSON belongs, a redirect: ends the run
     ├── ArchiveError                  7  the archive cannot be written or is not ours
+    │   ├── CommittedButFailed        7  the sync's commit landed; a step after it failed
     │   └── ArchiveLocked             8  another sync holds the archive
     ├── PushError                     9  the push to a git remote failed; the local commit stands
     ├── VerifyFailed                 10  `verify` found something missing or inconsistent
@@ -86,6 +87,11 @@ class UnexpectedResponse(_FromRequest):
 
 class ArchiveError(ClaudeBackupError):
     exit_code = 7
+
+
+class CommittedButFailed(ArchiveError):
+    """The commit landed (the backup is safe), then a step after it failed: updating the git
+    index, packing, the last-sync record. Those are redone by the next sync."""
 
 
 class ArchiveLocked(ArchiveError):

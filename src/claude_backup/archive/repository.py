@@ -41,7 +41,7 @@ from claude_backup.archive.packing import (
     remove_leftovers,
     remove_stale_keeps,
 )
-from claude_backup.errors import ArchiveError, ArchiveLocked
+from claude_backup.errors import ArchiveError, ArchiveLocked, CommittedButFailed
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import CommitStep, FileChange
 from claude_backup.model.layout import MARKER, TEMP_PREFIX
@@ -403,10 +403,19 @@ class Archive:
             self.objects.release()
         if not moved:
             raise ArchiveError("the archive's branch moved during the sync; run sync again")
-        if self._update_index(steps, old_head):
-            self._stamp_index(parent)
-        flush_to_disk()  # the branch and the index
-        self._pack_if_needed()
+        doing = "updating the git index"
+        try:
+            if self._update_index(steps, old_head):
+                self._stamp_index(parent)
+            flush_to_disk()  # the branch and the index
+            doing = "packing the archive's objects"
+            self._pack_if_needed()
+        except (OSError, ArchiveError) as exc:
+            reason = str(exc) if isinstance(exc, ArchiveError) else archive_error(exc, self.root)
+            raise CommittedButFailed(
+                f"the backup was committed ({parent.decode()[:12]}), but {doing} failed after "
+                f"it: {reason}; the next sync does it again"
+            ) from exc
         return parent
 
     def _move_branch(self, old: ObjectID | None, new: ObjectID) -> bool:

@@ -6,7 +6,6 @@ still say when it ran and how it ended.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -40,10 +39,11 @@ def record_run(
     accounts: Sequence[AccountRun] | None = None,
     error: BaseException | None = None,
     key_ages: Sequence[KeyAge] = (),
-) -> None:
-    """Best effort: a sync never fails because its log could not be written."""
+) -> str | None:
+    """Write the record; returns why it could not be written (None: written). The caller says
+    so: after a sync that committed, the backup stands whatever happens to this record."""
     if not git_dir(archive).is_dir():
-        return
+        return None
     entry: dict[str, Any] = {
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 3),
@@ -64,8 +64,11 @@ def record_run(
         )
     if key_ages:
         entry["keys"] = [age.as_json() for age in key_ages]
-    with contextlib.suppress(OSError):
+    try:
         write_atomic(git_dir(archive) / RUNLOG, json_bytes(entry))
+    except (OSError, ClaudeBackupError) as exc:
+        return str(exc)
+    return None
 
 
 def last_run(archive: Path) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ import typer
 from claude_backup.archive.runlog import AccountRun, record_run
 from claude_backup.client import Politeness
 from claude_backup.config import load
-from claude_backup.errors import ClaudeBackupError, PartialSync, UsageError
+from claude_backup.errors import ClaudeBackupError, CommittedButFailed, PartialSync, UsageError
 from claude_backup.hosts import is_loopback
 from claude_backup.keyage import KeyAge, KeyAges, ages_path, now_utc
 from claude_backup.keys import SessionKey, find_keys
@@ -126,7 +126,7 @@ def _sync(
     finally:
         reporter.close()
     runs = [AccountRun(a.account, a.commit, a.fetched, len(a.failures)) for a in report.accounts]
-    record_run(settings.archive, started, accounts=runs, key_ages=ages)
+    unrecorded = record_run(settings.archive, started, accounts=runs, key_ages=ages)
     pushed = None
     if value["push"]:  # even after a partial sync: its commit is sound
         pushed = push_after_sync(settings.archive, value["remote"], quiet=quiet or json_output)
@@ -143,9 +143,12 @@ def _sync(
             typer.echo(f"claude-backup: {note}", err=True)
         for warning in warnings:  # after the summary, where it is seen
             typer.echo(f"claude-backup: warning: {warning}", err=True)
+    for failure in report.failures:
+        typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
+    after = after_commit_problems(report, unrecorded)
+    if after:
+        raise CommittedButFailed("; ".join(after))
     if report.failures:
-        for failure in report.failures:
-            typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
         listed = "; ".join(one_line(f, 200) for f in report.failures[:5])
         raise PartialSync(
             f"{len(report.failures)} item(s) could not be backed up ({listed}); "
@@ -201,6 +204,19 @@ def notes(report: SyncReport, *, debug: bool) -> list[str]:
                 for feature, why in extras.skipped.items()
             ]
     return lines
+
+
+def after_commit_problems(report: SyncReport, unrecorded: str | None) -> list[str]:
+    """What failed once the sync's commits had landed, said as such: the backup stands."""
+    problems = [f"{a.account}: {a.after_commit}" for a in report.accounts if a.after_commit]
+    if unrecorded is not None:
+        commits = ", ".join(f"{a.account} {a.commit[:12]}" for a in report.accounts if a.commit)
+        done = f"the backup was committed ({commits})" if commits else "the sync finished"
+        problems.append(
+            f"{done}, but writing the last-sync record failed after it: {unrecorded} "
+            "(`claude-backup status` shows the previous sync until the next one)"
+        )
+    return problems
 
 
 def push_after_sync(archive: Path, remote: str | None, *, quiet: bool) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from claude_backup.client import ClaudeClient, Politeness
 from claude_backup.errors import (
     ApiError,
     ClaudeBackupError,
+    CommittedButFailed,
     Gone,
     UnexpectedResponse,
 )
@@ -94,6 +95,7 @@ class AccountReport:
     failures: list[str] = field(default_factory=list)
     extras: ExtrasReport = field(default_factory=ExtrasReport)
     listing_gaps: list[str] = field(default_factory=list)  # listings short of count_all
+    after_commit: str | None = None  # what failed after the commit landed (CommittedButFailed)
 
 
 @dataclass
@@ -432,7 +434,12 @@ class AccountSync:
                 return
             start_flush_to_disk()  # what was written goes to disk while the commit is made
             steps, summary = plan_commits(changes, self.archive.read_blob, self.new_chats)
-            commit = self.archive.commit(steps, author=_author(account))
+            try:
+                commit = self.archive.commit(steps, author=_author(account))
+            except CommittedButFailed as exc:  # the backup is safe: go on with other accounts
+                head = self.archive.head()
+                assert head is not None
+                commit, report.after_commit = head, str(exc)
         except OSError as exc:
             raise archive_error(exc, self.archive.git_dir) from exc
         report.commit = commit.decode()
