@@ -416,9 +416,7 @@ def _check_local_target(url: str) -> Path | None:
 # -- HTTP credentials ---------------------------------------------------------------------------
 
 
-def _http_credentials(
-    url: str, cwd: Path, token: str | None
-) -> tuple[str | None, str | None]:
+def _http_credentials(url: str, cwd: Path, token: str | None) -> tuple[str | None, str | None]:
     """(user, token) for an HTTP(S) URL: the URL's user with the token of $CLAUDE_BACKUP_GIT_TOKEN,
     else what git's credential helpers give. (None, None) lets dulwich use what the URL holds."""
     parts = urlsplit(url)
