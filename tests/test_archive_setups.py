@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_backup.archive import Archive, CommitStep
+from claude_backup.archive.repository import Archive
 from claude_backup.errors import CommittedButFailed
+from claude_backup.model.changes import CommitStep
 from conftest import (
     CLI,
     FAST_FLAGS,

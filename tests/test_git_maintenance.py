@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from dulwich.object_store import DiskObjectStore
 
-from claude_backup import archive as archive_module
-from claude_backup import packing
-from claude_backup.archive import Archive, CommitStep
+from claude_backup.archive import packing
+from claude_backup.archive import repository as archive_module
+from claude_backup.archive.repository import Archive
+from claude_backup.model.changes import CommitStep
 from conftest import Fake, assert_archive_matches, assert_git_healthy, git, sync
 
 AUTHOR = "Test <test@example.com>"

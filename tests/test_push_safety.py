@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from claude_backup.archive import Archive, CommitStep
+from claude_backup.archive.repository import Archive
+from claude_backup.model.changes import CommitStep
 from conftest import CLI, FAST_FLAGS, KEY, Fake, assert_git_healthy, git, run_cli, sync
 from test_push import http_remote  # noqa: F401 (a fixture: a git remote over http on loopback)
 

@@ -47,7 +47,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from claude_backup.archive.repository import Archive
-from claude_backup.children import child_env
+from claude_backup.childenv import scrubbed_environ
 from claude_backup.errors import ArchiveError, PushError, UsageError
 from claude_backup.hosts import is_loopback
 from claude_backup.keys import ENV_VAR, GIT_TOKEN_ENV, forbid_core_dumps, take_secret
@@ -258,7 +258,7 @@ def _git_push(
         )
     refname = ref.decode("utf-8", "surrogateescape")
     lease = f"--force-with-lease={refname}:{old.decode() if old else ''}"
-    env = child_env(GIT_TERMINAL_PROMPT="0")
+    env = scrubbed_environ({"GIT_TERMINAL_PROMPT": "0"})
     for name in GIT_LOCATION_VARS:
         env.pop(name, None)
     command = [git, "--git-dir", str(archive.git_dir), "push", "--porcelain", "--no-verify"]
@@ -443,7 +443,7 @@ def _refuse_plain_http(scheme: str, host: str | None, secret: str | None) -> Non
 def _credential_helper(url: str, user: str | None, cwd: Path) -> tuple[str | None, str | None]:
     """Ask git's credential helpers (the user's, the archive's) without ever prompting."""
     query = f"url={_without_userinfo(url)}\n" + (f"username={user}\n" if user else "") + "\n"
-    env = child_env(GIT_TERMINAL_PROMPT="0")
+    env = scrubbed_environ({"GIT_TERMINAL_PROMPT": "0"})
     try:
         answer = subprocess.run(
             ["git", "credential", "fill"],

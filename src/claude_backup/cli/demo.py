@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from claude_backup.childenv import scrubbed_environ
 from claude_backup.cli.common import DebugOption, run_command
 
 DEMO_KEY = "sk-ant-sid01-fake.demo.key"  # not a real key: the simulated server only
@@ -103,7 +104,8 @@ def _say(text: str) -> None:
 def _show_log(archive: Path) -> None:
     git = shutil.which("git")
     if git:
-        subprocess.run([git, "-C", str(archive), "--no-pager", "log", "--stat=120"], check=False)
+        command = [git, "-C", str(archive), "--no-pager", "log", "--stat=120"]
+        subprocess.run(command, check=False, env=scrubbed_environ())
         return
     from claude_backup.archive.history import print_log
 
