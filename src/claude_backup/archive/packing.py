@@ -444,6 +444,7 @@ def _merge(store: DiskObjectStore, packs: list[Pack]) -> bool:
     remove_multi_pack_index(store)  # it names the packs about to go
     for pack in packs:
         _delete_pack(store, pack)
+    remove_multi_pack_index(store)  # in case `git multi-pack-index write` listed them meanwhile
     return True
 
 
