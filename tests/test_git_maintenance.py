@@ -239,3 +239,23 @@ def test_syncs_beside_git_gc_and_repack_in_a_loop(fake: Fake, tmp_path: Path) ->
     assert_archive_matches(fake, root)
     assert_git_healthy(root)
     assert time.monotonic() - started < 120
+
+
+def test_gits_cruft_pack_is_left_as_it_is(archive: Archive) -> None:
+    """`git gc --cruft` keeps unreachable objects in a pack with their times (`.mtimes`), by
+    which a later gc prunes them: merging it into a pack of ours would lose those times."""
+    subprocess.run(
+        ["git", "-C", str(archive.root), "hash-object", "-w", "--stdin"],
+        input=b"unreachable, kept a while by git",
+        check=True,
+        capture_output=True,
+    )
+    git(archive.root, "gc", "--quiet", "--cruft", "--prune=1.week.ago")
+    pack_dir = Path(archive.objects.store.pack_dir)
+    (cruft,) = pack_dir.glob("*.mtimes")
+    commits = [git(archive.root, "rev-parse", "HEAD").strip()]
+    for version in range(1, 2 * packing.PACKS_BEFORE_MERGING):
+        commits.append(commit_files(archive, chats(version, 5)))
+    assert cruft.exists() and cruft.with_suffix(".pack").exists()
+    assert len(list(pack_dir.glob("*.pack"))) < packing.PACKS_BEFORE_MERGING + 1
+    assert_every_version_readable(archive.root, commits)

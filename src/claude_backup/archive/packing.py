@@ -68,6 +68,10 @@ BIG_TREE_BYTES = 4096  # smaller trees are not worth a delta
 DELTA_WINDOW = 4  # each big tree is compared with this many trees of nearby size
 MAX_DELTA_DEPTH = 50  # git's default: longer chains make old versions slow to read
 SHA_BYTES = 20
+# Packs left as they are: kept ones (ours until the branch moves, git's receive-pack's, the
+# user's), git's cruft packs (unreachable objects with the times git prunes them by), a partial
+# clone's promisor packs.
+NOT_MERGED_SUFFIXES = (".keep", ".mtimes", ".promisor")
 
 
 class PackWriter:
@@ -402,7 +406,7 @@ def pack_loose_objects(store: DiskObjectStore) -> int:
 
 def merge_small_packs(store: DiskObjectStore) -> bool:
     """Merge small packs into one, at most once per call: the packs under the smallest size
-    of MERGE_TIERS_BYTES that has PACKS_BEFORE_MERGING of them (a pack with a .keep excepted).
+    of MERGE_TIERS_BYTES that has PACKS_BEFORE_MERGING of them (NOT_MERGED_SUFFIXES excepted).
 
     Two passes, so memory stays bounded whatever the packs hold: every object but the big
     trees is copied as it is stored; then the big trees, ordered by size so the versions of
@@ -410,7 +414,7 @@ def merge_small_packs(store: DiskObjectStore) -> bool:
     store._update_pack_cache()  # forget packs that went away (git gc) before listing them
     sizes: dict[str, int] = {}
     for pack in store.packs:
-        if not os.path.exists(pack._basename + ".keep"):
+        if not any(os.path.exists(pack._basename + s) for s in NOT_MERGED_SUFFIXES):
             with contextlib.suppress(OSError):  # gone: a concurrent `git gc` repacked it
                 sizes[pack._basename] = os.path.getsize(pack._basename + ".pack")
     candidates = [p for p in store.packs if p._basename in sizes]
