@@ -184,3 +184,19 @@ def test_a_failure_after_the_branch_moved_says_the_backup_was_committed(
     assert "the backup was committed" in message and committed[:12] in message
     assert "packing" in message and "disk is full" in message
     assert_git_healthy(archive.root)
+
+
+def test_objects_missing_from_the_repository_are_a_clear_archive_error(
+    fake: Fake, tmp_path: Path
+) -> None:
+    """What a lost object (a damaged disk, a file deleted by hand) does: a message that says
+    what to run, not "internal error: KeyError" on every later sync."""
+    archive = tmp_path / "archive"
+    assert sync(fake, archive).returncode == 0
+    for pack in (archive / ".git" / "objects" / "pack").iterdir():
+        pack.unlink()
+    add_a_chat(fake, "New")
+    done = sync(fake, archive)
+    assert done.returncode == 7, done.stderr
+    assert "lacks object" in done.stderr and "git fsck" in done.stderr
+    assert "internal error" not in done.stderr

@@ -214,9 +214,10 @@ def _check_shallow(repo: Repo, old: ObjectID | None, shown: str, root: Path) -> 
     cut = repo.get_shallow()
     if not cut:
         return
-    known = old is not None and old in repo.object_store
-    if known and all(_is_ancestor(repo, commit, old) for commit in cut):  # type: ignore[arg-type]
-        return
+    if old is not None and old in repo.object_store:
+        tip = old
+        if all(_is_ancestor(repo, commit, tip) for commit in cut):
+            return
     raise PushError(
         f"the archive is a shallow clone (its history was cut with --depth) and {shown} lacks "
         f"the commits before the cut, so a push would leave it broken (git refuses it too); "

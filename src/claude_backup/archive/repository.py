@@ -190,7 +190,8 @@ class Archive:
         head = self.head()
         if head is None:
             return None
-        commit = self.repo[head]
+        with _missing_objects():
+            commit = self.repo[head]
         assert isinstance(commit, Commit)
         return ObjectID(commit.tree)
 
@@ -199,14 +200,16 @@ class Archive:
         tree = self._head_tree()
         if tree is None:
             return {}
-        return {
-            entry.path.decode("utf-8", "surrogateescape"): entry.sha
-            for entry in iter_tree_contents(self.repo.object_store, tree)
-            if entry.path is not None and entry.sha is not None
-        }
+        with _missing_objects():
+            return {
+                entry.path.decode("utf-8", "surrogateescape"): entry.sha
+                for entry in iter_tree_contents(self.repo.object_store, tree)
+                if entry.path is not None and entry.sha is not None
+            }
 
     def read_blob(self, sha: bytes) -> bytes:
-        return self.objects.read_raw(sha)
+        with _missing_objects():
+            return self.objects.read_raw(sha)
 
     def read_head_file(self, path: str) -> bytes | None:
         tree = self._head_tree()
@@ -441,7 +444,8 @@ class Archive:
         None if it ends up empty. New trees are stored; unchanged subtrees are not read."""
         tree = Tree()
         if tree_id is not None:
-            found = self.objects[tree_id]
+            with _missing_objects():
+                found = self.objects[tree_id]
             assert isinstance(found, Tree)
             tree = found
         nested: dict[bytes, list[tuple[bytes, bytes | None]]] = {}
@@ -518,6 +522,21 @@ class Archive:
         """Move loose objects into a pack, streamed (dulwich's own `pack_loose_objects` holds
         every loose object in memory at once). Returns how many objects were packed."""
         return pack_loose_objects(self.objects.store)
+
+
+@contextmanager
+def _missing_objects() -> Iterator[None]:
+    """An object the history names but the repository lacks (deleted by hand, a damaged disk)
+    is an archive error that says what to run, not a crash."""
+    try:
+        yield
+    except KeyError as exc:
+        sha = exc.args[0] if exc.args else b""
+        name = sha.decode("ascii", "replace") if isinstance(sha, bytes) else str(sha)
+        raise ArchiveError(
+            f"the archive's git repository lacks object {name}, which its history names; "
+            "run `git fsck --full` in the archive to see what is damaged"
+        ) from None
 
 
 def _size_and_time(st: os.stat_result) -> bytes:
