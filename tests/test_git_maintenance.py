@@ -177,8 +177,9 @@ def test_a_multi_pack_index_stays_valid_when_we_merge_packs(
 
 
 class MaintenanceLoop:
-    """`git gc` and `git repack -a -d` one after the other, without a pause, in a thread; the
-    checks between syncs pause it (`paused`), since fsck beside a repack may see a pack go."""
+    """`git gc`, `git repack -a -d`, a multi-pack-index and `git maintenance`'s packing of loose
+    objects, one after the other without a pause, in a thread; the checks between syncs pause
+    it (`paused`), since fsck beside a repack may see a pack go."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -189,10 +190,15 @@ class MaintenanceLoop:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
-        commands = (["gc", "--quiet"], ["repack", "-a", "-d", "-q"])
+        commands = (
+            ["gc", "--quiet"],
+            ["repack", "-a", "-d", "-q"],
+            ["multi-pack-index", "write"],
+            ["maintenance", "run", "--task=loose-objects"],
+        )
         while not self._stop.is_set():
             with self._turn:
-                command = commands[self.runs % 2]
+                command = commands[self.runs % len(commands)]
                 done = subprocess.run(
                     ["git", "-C", str(self.root), *command], capture_output=True, text=True
                 )
@@ -215,13 +221,16 @@ class MaintenanceLoop:
         self._thread.join()
 
 
-def test_syncs_beside_git_gc_and_repack_in_a_loop(fake: Fake, tmp_path: Path) -> None:
+def test_syncs_beside_git_gc_and_repack_in_a_loop(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """At least 10 syncs that change chats while git's maintenance runs without a pause: each
     sync succeeds, fsck is clean after each, and every version ever committed stays readable."""
     root = tmp_path / "archive"
     assert sync(fake, root).returncode == 0
     commits = [git(root, "rev-parse", "HEAD").strip()]
     org = fake.model.accounts[0].orgs[0]
+    monkeypatch.setattr(packing, "PACKS_BEFORE_MERGING", 3)  # our merges run beside git's too
     started = time.monotonic()
     with MaintenanceLoop(root) as loop:
         for round_no in range(10):
