@@ -26,6 +26,7 @@ from claude_backup.errors import (
     UnexpectedResponse,
 )
 from claude_backup.keys import SessionKey
+from claude_backup.model import jsonvalue
 from claude_backup.retry import parse_retry_after, wait_generator
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -353,7 +354,7 @@ def parse_json(response: httpx.Response, path: str) -> Any:
             path=path,
         )
     try:
-        return json.loads(body)
+        return jsonvalue.loads(body)
     except ValueError as exc:
         raise RetryableApiError(
             f"{path}: the response is not valid JSON (truncated?)", status=status, path=path

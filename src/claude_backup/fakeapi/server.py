@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from claude_backup.fakeapi.account_plus import plus_of, route_plus
 from claude_backup.fakeapi.faults import FaultPlan, Reply, error_reply, json_bytes, not_found_reply
+from claude_backup.fakeapi.hostile import raw_detail
 from claude_backup.fakeapi.model import Account, FakeClaude
 from claude_backup.fakeapi.routes import MAX_FILES_PAGE, BadRequest, route_extra
 
@@ -486,6 +487,9 @@ class FakeClaudeServer:
         denied = self._org_denied(account, org_uuid, request_id)
         if denied is not None:
             return denied
+        raw = raw_detail(self.model, chat_uuid)
+        if raw is not None:
+            return Reply(200, raw)
         with self.model.lock:
             org = account.org(org_uuid)
             chat = org.chats.get(chat_uuid) if org is not None else None

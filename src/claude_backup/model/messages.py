@@ -6,7 +6,6 @@ trailers (`Chat-New: <uuid>`, ...) so `git log --grep` and scripts can ask when 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from claude_backup.model import jsonvalue
 from claude_backup.model.layout import (
     ACCOUNT_FILE,
     ARTIFACTS_INDEX,
@@ -105,7 +105,7 @@ def load_object(data: bytes | None) -> dict[str, Any]:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         try:
-            value = json.loads(data)
+            value = jsonvalue.loads(data)
         except ValueError:
             return {}
     return value if isinstance(value, dict) else {}

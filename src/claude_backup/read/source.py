@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from claude_backup.errors import ArchiveError, UsageError
+from claude_backup.model import jsonvalue
 from claude_backup.model.layout import (
     CHATS,
     DELETED,
@@ -91,7 +92,7 @@ def parse_chat(data: bytes | None, path: str) -> dict[str, Any]:
     if data is None:
         raise ArchiveError(f"{path} is missing from the archive")
     try:
-        value = json.loads(data)
+        value = jsonvalue.loads(data)
     except ValueError as exc:
         raise ArchiveError(f"{path} is not valid JSON ({exc}); the archive may be damaged") from exc
     if not isinstance(value, dict):

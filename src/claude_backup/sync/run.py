@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from claude_backup.errors import (
     UnexpectedResponse,
 )
 from claude_backup.keys import SessionKey
+from claude_backup.model import jsonvalue
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import FileChange
 from claude_backup.model.layout import (
@@ -359,7 +359,7 @@ class AccountSync:
         """Give the stored chat its new name and file, as a fetch would; False if the stored
         copy cannot be read."""
         try:
-            chat = json.loads((self.root / item.old_path).read_bytes())
+            chat = jsonvalue.loads((self.root / item.old_path).read_bytes())
         except (OSError, ValueError):
             return False
         if not isinstance(chat, dict):

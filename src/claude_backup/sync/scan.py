@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_backup.archive.files import write_atomic
+from claude_backup.model import jsonvalue
 from claude_backup.model.layout import CHATS, DELETED, TEMP_PREFIX
 from claude_backup.model.naming import uuid_of
 from claude_backup.model.records import ChatRecord, StoredChat
@@ -132,7 +133,7 @@ def _read_record(entry: os.DirEntry[str], rel: str, uuid: str, cache: StateCache
     if cached is not None:
         return cached
     try:
-        data: Any = json.loads(Path(entry.path).read_bytes())
+        data: Any = jsonvalue.loads(Path(entry.path).read_bytes())
     except (OSError, ValueError):
         data = None
     if isinstance(data, dict):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from claude_backup.client import ClaudeClient
+from claude_backup.model import jsonvalue
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.remembered import ExtrasState
 from claude_backup.text import human_size
@@ -124,7 +124,7 @@ class ExtrasContext:
 def read_json(path: Path) -> Any:
     """A JSON file's value, or None when it is missing or unreadable."""
     try:
-        return json.loads(path.read_bytes())
+        return jsonvalue.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
 
