@@ -11,7 +11,9 @@
     ├── UnexpectedResponse            6  HTML where JSON belongs, a redirect: ends the run
     ├── ArchiveError                  7  the archive cannot be written or is not ours
     │   ├── CommittedButFailed        7  the sync's commit landed; a step after it failed
-    │   └── ArchiveLocked             8  another sync holds the archive
+    │   ├── ArchiveLocked             8  another sync holds the archive
+    │   ├── OutsideArchive            7  a folder of ours is a symbolic link: nothing written
+    │   └── UnstorableItem            -  one item's name or path is impossible: reported (3)
     ├── PushError                     9  the push to a git remote failed; the local commit stands
     ├── VerifyFailed                 10  `verify` found something missing or inconsistent
     └── Interrupted                 130  Ctrl-C or SIGTERM
@@ -96,6 +98,17 @@ class CommittedButFailed(ArchiveError):
 
 class ArchiveLocked(ArchiveError):
     exit_code = 8
+
+
+class OutsideArchive(ArchiveError):
+    """A write would leave the archive folder (through a symbolic link): the sync stops before
+    anything is committed, so nothing is written elsewhere and nothing drops out of HEAD."""
+
+
+class UnstorableItem(ArchiveError):
+    """One item cannot be stored here (a path too long, a folder in the way, a name the file
+    system refuses, a path read from the archive leading out of it). The sync reports it
+    and goes on; uncaught it is an archive error."""
 
 
 class Interrupted(ClaudeBackupError):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import threading
 from pathlib import Path
 
-from claude_backup.errors import ArchiveError
+from claude_backup.errors import ArchiveError, OutsideArchive, UnstorableItem
 from claude_backup.model.layout import TEMP_PREFIX
 
 DIR_MODE = 0o700
@@ -29,6 +30,78 @@ def git_dir(root: Path) -> Path:
     except (OSError, UnicodeDecodeError):
         pass
     return dot_git
+
+
+# An item that cannot be stored (its name or path is impossible on this file system, or one
+# of its folders is a file): reported, the rest of the sync goes on. Any other failure (a full
+# disk, a read-only or unwritable archive) stops the sync.
+ITEM_ERRNOS = frozenset(
+    {errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EINVAL, errno.EILSEQ}
+)
+
+
+def relative_parts(rel: str) -> list[str]:
+    """The components of a relative path inside the archive; ValueError for anything that
+    could lead elsewhere: absolute, a drive, `..`, `.`, an empty component, a backslash or a
+    NUL (everything read back from the archive, `index.json` included, is untrusted)."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\0" in rel:
+        raise ValueError(f"not a relative path: {rel!r}")
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
+        raise ValueError(f"not a path inside the archive: {rel!r}")
+    return parts
+
+
+def is_relative_inside(rel: object) -> bool:
+    try:
+        relative_parts(rel)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
+def inside_archive(root: Path, path: Path | str) -> Path:
+    """`path` (relative to `root`, or absolute below it) as a path every writer may use: the
+    one place that keeps writes inside the archive. Refuses a path leading out of it
+    (`UnstorableItem`), and a path through a symbolic link (`OutsideArchive`): a folder the
+    user moved elsewhere and linked back would receive files the commit never sees."""
+    full = Path(path)
+    if full.is_absolute():
+        try:
+            rel = full.relative_to(root).as_posix()
+        except ValueError:
+            raise UnstorableItem(f"refusing to write {full}: it is not inside {root}") from None
+    else:
+        rel = full.as_posix()
+    try:
+        parts = relative_parts(rel)
+    except ValueError as exc:
+        raise UnstorableItem(f"refusing to write {rel!r} in {root}: {exc}") from None
+    folder = root
+    for part in parts[:-1]:
+        folder = folder / part
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
+            break  # created by the writer: below it nothing exists yet
+        except OSError as exc:
+            raise archive_error(exc, folder) from exc
+        if stat.S_ISLNK(st.st_mode):
+            raise OutsideArchive(symlink_message(root, folder))
+    return root.joinpath(*parts)
+
+
+def symlink_message(root: Path, link: Path) -> str:
+    try:
+        where = os.readlink(link)
+    except OSError:
+        where = "?"
+    return (
+        f"{link.relative_to(root)} in the archive is a symbolic link (to {where}); "
+        "claude-backup writes only inside the archive folder and would not commit what lies "
+        "behind it. Move that folder back into the archive (or link the whole archive "
+        "folder instead) and sync again; nothing was changed"
+    )
 
 
 def make_dirs(path: Path) -> None:
@@ -97,13 +170,14 @@ def flush_to_disk() -> None:
 
 def move(root: Path, old: str, new: str | None) -> None:
     """Rename `old` to `new` (both relative to root), or delete it when `new` is None."""
-    source = root / old
+    source = inside_archive(root, old)
     try:
         if new is None:
             source.unlink(missing_ok=True)
         else:
-            make_dirs((root / new).parent)
-            os.replace(source, root / new)
+            target = inside_archive(root, new)
+            make_dirs(target.parent)
+            os.replace(source, target)
     except FileNotFoundError:
         pass
     except OSError as exc:
@@ -121,7 +195,10 @@ def remove_empty_parents(root: Path, folder: Path) -> None:
 
 
 def archive_error(exc: OSError, path: Path) -> ArchiveError:
-    """Our one-line error for a failed file operation (disk full, permissions, ...)."""
+    """Our one-line error for a failed file operation (disk full, permissions, ...);
+    `UnstorableItem` when only this item is impossible (`ITEM_ERRNOS`)."""
+    if exc.errno in ITEM_ERRNOS:
+        return UnstorableItem(f"cannot store {path}: {exc.strerror or exc}")
     if exc.errno == errno.ENOSPC:
         return ArchiveError(
             f"the disk is full while writing {path}; free some space and sync again"

@@ -29,6 +29,7 @@ from claude_backup.archive.files import (
     DIR_MODE,
     archive_error,
     flush_to_disk,
+    inside_archive,
     make_dirs,
     write_atomic,
 )
@@ -358,6 +359,7 @@ class Archive:
         ahead of the commit; `changes()` then takes the file's blob from here instead of
         reading and hashing it again, as long as the file's stat is still the one written.
         Returns the blob's sha, or None if the file already held `data`. Safe from threads."""
+        path = inside_archive(self.root, path)
         if not write_atomic(path, data):
             return None
         sha = self.objects.add_blob(data)

@@ -385,7 +385,7 @@ def _memory_mode_lines(old: FileSide, new: FileSide) -> list[str]:
 def _items(kind: str, data: bytes | None) -> dict[str, dict[str, Any]]:
     """Name -> item of a stored list answer, the kinds history tells about."""
     try:
-        value = json.loads(data) if data else None
+        value = jsonvalue.loads(data) if data else None
     except ValueError:
         value = None
     found: dict[str, dict[str, Any]] = {}

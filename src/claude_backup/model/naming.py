@@ -88,3 +88,67 @@ def safe_relative(name: str) -> list[str] | None:
     if not parts or ".." in parts:
         return None
     return [clean_title(p, 100) for p in parts]
+
+
+def name_key(path: str) -> str:
+    """What two spellings of a path share when a file system takes them for the same file:
+    macOS and Windows ignore case, macOS also Unicode normalization (NFC/NFD)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+
+
+class PathClaims:
+    """Relative paths handed out under one folder, none of which collides with another on any
+    file system: not by case, not by Unicode normalization, and no path is a file where
+    another needs a folder (`notes.md` and `notes.md/v001.md`)."""
+
+    def __init__(self) -> None:
+        self._files: set[str] = set()
+        self._folders: dict[str, str] = {}  # key -> the spelling first used
+
+    def add(self, path: str, *, folder: bool = False) -> None:
+        """Mark a file (or a folder) and its parent folders as taken, as spelled."""
+        parts = path.split("/")
+        for end in range(1, len(parts) + folder):
+            spelled = "/".join(parts[:end])
+            self._folders.setdefault(name_key(spelled), spelled)
+        if not folder:
+            self._files.add(name_key(path))
+
+    def is_free(self, path: str, *, folder: bool = False) -> bool:
+        """Whether `path` could be taken, as a file (or as a folder) and its parents."""
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            if name_key("/".join(parts[:end])) in self._files:
+                return False
+        key = name_key(path)
+        if folder:
+            return key not in self._files and self._folders.get(key, path) == path
+        return key not in self._files and key not in self._folders
+
+    def is_taken(self, path: str) -> bool:
+        """Whether a file or a folder of that name (in any spelling) was handed out."""
+        key = name_key(path)
+        return key in self._files or key in self._folders
+
+    def claim(self, path: str) -> str:
+        """`path` if it is free, else the first free variant: a folder in the way of a file
+        (or a file in the way of a folder) gets `-2`, `-3`, ... added to that component."""
+        parts = path.split("/")
+        done: list[str] = []
+        for number, part in enumerate(parts):
+            last = number == len(parts) - 1
+            candidate, counter = part, 1
+            while not self.is_free("/".join([*done, candidate]), folder=not last):
+                counter += 1
+                candidate = _numbered(part, counter, keep_extension=last)
+            done.append(candidate)
+        claimed = "/".join(done)
+        self.add(claimed)
+        return claimed
+
+
+def _numbered(name: str, counter: int, *, keep_extension: bool) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if keep_extension and dot and stem:
+        return f"{stem}-{counter}.{ext}"
+    return f"{name}-{counter}"

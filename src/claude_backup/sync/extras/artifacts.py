@@ -25,7 +25,7 @@ from typing import Any
 
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, ARTIFACTS_INDEX
-from claude_backup.model.naming import clean_title
+from claude_backup.model.naming import PathClaims, clean_title, name_key
 from claude_backup.read.parts import research_sources
 from claude_backup.read.tree import ROOT, MessageTree
 
@@ -280,16 +280,19 @@ def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
         return {}
     leaf = tree.current_leaf(chat)
     current = states.get(leaf, {}) if leaf is not None else {}
-    names = _unique_names(list(versions))
+    claims = PathClaims()
+    claims.add(ARTIFACTS_INDEX)
     files: dict[str, bytes] = {}
     index: list[dict[str, Any]] = []
-    for artifact_id, name in names.items():
-        made = versions.get(artifact_id, [])
+    for artifact_id, made in versions.items():
         final = current.get(artifact_id) or (made[-1] if made else None)
+        ext = extension(final.type, final.language) if final is not None else ""
+        name = _free_name(claims, artifact_id, ext if final is not None else None)
         entry: dict[str, Any] = {"id": artifact_id, "file": None, "versions": []}
         if final is not None:
-            path = f"{ARTIFACTS}/{name}{extension(final.type, final.language)}"
+            path = f"{ARTIFACTS}/{name}{ext}"
             files[path] = final.file_content.encode("utf-8", "surrogatepass")
+            claims.add(path)
             entry.update(
                 file=path,
                 title=final.title,
@@ -299,9 +302,10 @@ def reconstruct(chat: Mapping[str, Any]) -> dict[str, bytes]:
                 on_current_branch=artifact_id in current,
             )
         for version in made:
-            ext = extension(version.type, version.language)
-            path = f"{ARTIFACTS}/{name}/v{version.number:03d}{ext}"
+            version_ext = extension(version.type, version.language)
+            path = f"{ARTIFACTS}/{name}/v{version.number:03d}{version_ext}"
             files[path] = version.file_content.encode("utf-8", "surrogatepass")
+            claims.add(path)
             entry["versions"].append(_version_entry(version, path))
         if artifact_id in skipped:
             entry["skipped"] = skipped[artifact_id]
@@ -324,19 +328,21 @@ def _version_entry(version: Version, path: str) -> dict[str, Any]:
     }
 
 
-def _unique_names(ids: list[str]) -> dict[str, str]:
-    """A safe file name per artifact id; ids that clean to the same name get -2, -3, ..."""
-    names: dict[str, str] = {}
-    taken: set[str] = {"index"}
-    for artifact_id in ids:
-        base = clean_title(artifact_id, 80)
-        name, counter = base, 1
-        while name.lower() in taken:
-            counter += 1
-            name = f"{base}-{counter}"
-        taken.add(name.lower())
-        names[artifact_id] = name
-    return names
+def _free_name(claims: PathClaims, artifact_id: str, ext: str | None) -> str:
+    """A safe name for an artifact whose folder (`<name>/`) and file (`<name><ext>`, unless
+    `ext` is None) collide with nothing named before, whatever the file system: ids that
+    clean to the same name, or differ in case only, get -2, -3, ..."""
+    base = clean_title(artifact_id, 80)
+    name, counter = base, 1
+    while (
+        name_key(name) == "index"
+        or claims.is_taken(f"{ARTIFACTS}/{name}")
+        or (ext is not None and not claims.is_free(f"{ARTIFACTS}/{name}{ext}"))
+    ):
+        counter += 1
+        name = f"{base}-{counter}"
+    claims.add(f"{ARTIFACTS}/{name}", folder=True)
+    return name
 
 
 def artifact_ids(files: Mapping[str, bytes]) -> dict[str, str]:

@@ -15,6 +15,7 @@ Nothing here is inside `chats/` or `deleted/`: those hold only chat files.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import re
@@ -23,11 +24,13 @@ from pathlib import Path
 
 from pathvalidate import sanitize_filename
 
-from claude_backup.archive.files import archive_error, make_dirs
+from claude_backup.archive.files import archive_error, inside_archive, make_dirs
 from claude_backup.model.layout import CHAT_FILES, DELETED_PROJECTS, FILES, PROJECTS, SANDBOX_ROOT
 from claude_backup.model.naming import clean_title, folder_name, uuid_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
+COMPONENT_MAX_BYTES = 100  # a file or folder name we make from a server's name
+SANDBOX_PATH_MAX_BYTES = 400  # a sandbox file's path below its chat's sandbox/ folder
 
 
 def org_path_of_chat(chat_path: str) -> str:
@@ -53,7 +56,8 @@ def project_folder(org_path: str, title: object, uuid: str, *, deleted: bool = F
 
 
 def safe_file_name(name: object, mime: object = None, fallback: str = "file") -> str:
-    """A portable file name that keeps the extension: `Report (final).pdf` stays readable."""
+    """A portable file name that keeps the extension: `Report (final).pdf` stays readable;
+    at most `COMPONENT_MAX_BYTES` (a long name is cut before its extension)."""
     text = name if isinstance(name, str) else ""
     text = text.replace("/", "_").replace("\\", "_")
     match = _EXTENSION.search(text)
@@ -61,13 +65,16 @@ def safe_file_name(name: object, mime: object = None, fallback: str = "file") ->
     stem = text[: match.start()] if ext and match else text
     if not ext and isinstance(mime, str):
         ext = mimetypes.guess_extension(mime.split(";")[0].strip()) or ""
-    stem = clean_title(stem, 100) if stem.strip(" .-_") else fallback
+    budget = COMPONENT_MAX_BYTES - len(ext.encode("utf-8"))
+    stem = clean_title(stem, budget) if stem.strip(" .-_") else fallback
     return str(sanitize_filename(stem + ext, replacement_text="_", platform="universal"))
 
 
 def sandbox_relative(path: str) -> str:
     """A sandbox path made a safe relative path: `/mnt/user-data/outputs/a.csv` ->
-    `outputs/a.csv`, `/home/claude/x.py` -> `other/home/claude/x.py`."""
+    `outputs/a.csv`, `/home/claude/x.py` -> `other/home/claude/x.py`. A path longer than any
+    file system takes keeps its first folder and its file name; the folders between become
+    one, named by a hash of them (`outputs/long-path-1a2b3c4d5e6f/deep.txt`)."""
     inside = path.startswith(SANDBOX_ROOT)
     rest = path[len(SANDBOX_ROOT) :] if inside else path
     parts = [p for p in rest.split("/") if p not in ("", ".", "..")]
@@ -75,7 +82,13 @@ def sandbox_relative(path: str) -> str:
         return "unnamed"
     if not inside:
         parts.insert(0, "other")
-    return "/".join([*(clean_title(p, 100) for p in parts[:-1]), safe_file_name(parts[-1])])
+    folders = [clean_title(p, COMPONENT_MAX_BYTES) for p in parts[:-1]]
+    name = safe_file_name(parts[-1])
+    relative = "/".join([*folders, name])
+    if len(relative.encode("utf-8")) <= SANDBOX_PATH_MAX_BYTES:
+        return relative
+    digest = hashlib.sha256("/".join(parts[1:-1]).encode("utf-8", "surrogatepass")).hexdigest()
+    return "/".join([*folders[:1], f"long-path-{digest[:12]}", name])
 
 
 def find_folders(parent: Path) -> dict[str, str]:
@@ -94,9 +107,9 @@ def find_folders(parent: Path) -> dict[str, str]:
 
 def place_folder(root: Path, old: str | None, new: str) -> None:
     """Move a folder (relative to root) to its new name; merge if the target exists."""
-    if old is None or old == new or not (root / old).is_dir():
+    if old is None or old == new or not inside_archive(root, old).is_dir():
         return
-    target = root / new
+    target = inside_archive(root, new)
     try:
         make_dirs(target.parent)
         if not target.exists():
@@ -114,7 +127,7 @@ def place_folder(root: Path, old: str | None, new: str) -> None:
 
 def remove_folder(root: Path, rel: str) -> None:
     try:
-        shutil.rmtree(root / rel)
+        shutil.rmtree(inside_archive(root, rel))
     except FileNotFoundError:
         pass
     except OSError as exc:

@@ -10,12 +10,15 @@ again; files that disappear from the sandbox stay in the archive.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from claude_backup.errors import ApiError, Gone
+from claude_backup.archive.files import is_relative_inside
+from claude_backup.errors import ApiError, Gone, UnstorableItem
 from claude_backup.model.layout import SANDBOX, SANDBOX_ROOT
+from claude_backup.model.naming import PathClaims
 from claude_backup.sync.extras.context import ExtrasContext, text_of
-from claude_backup.sync.extras.paths import sandbox_relative
+from claude_backup.sync.extras.paths import files_under, sandbox_relative
 
 SANDBOX_TOOLS = frozenset({"bash_tool", "create_file", "str_replace", "present_files"})
 UPLOADS_PREFIX = SANDBOX_ROOT + "uploads/"
@@ -76,8 +79,8 @@ async def fetch_sandbox(
     except ApiError as exc:
         ctx.failures.append(f"sandbox of chat {chat_uuid}: {exc}")
         return None
-    entries = dict(known)
-    taken = {text_of(f.get("stored_as")) for f in known.values()}
+    names = _Names(ctx.root, folder, known)
+    entries = {path: {**f, "stored_as": names.stored_as(f) or None} for path, f in known.items()}
     for item in _listing(data):
         path = item["path"]
         if path.startswith(UPLOADS_PREFIX):
@@ -86,14 +89,11 @@ async def fetch_sandbox(
         same = before is not None and all(
             before.get(k) == item.get(k) for k in ("size", "created_at")
         )
-        if same and before is not None and not before.get("missing"):
-            stored = text_of(before.get("stored_as"))
-            if stored and (ctx.root / folder / stored).is_file():
-                continue
-        stored_as = text_of(before.get("stored_as")) if before else ""
-        if not stored_as:
-            stored_as = _unique(f"{SANDBOX}/{sandbox_relative(path)}", taken)
-            taken.add(stored_as)
+        stored_as = names.stored_as(before)
+        missing = before is None or before.get("missing")
+        if same and stored_as and not missing and (ctx.root / folder / stored_as).is_file():
+            continue
+        stored_as = stored_as or names.new(path)
         entry = {**item, "stored_as": stored_as, "missing": False}
         try:
             content = await ctx.get_bytes(f"{base}/download-file", {"path": path})
@@ -103,22 +103,44 @@ async def fetch_sandbox(
             ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
             return None
         else:
-            await ctx.save(ctx.root / folder / stored_as, content)
+            try:
+                await ctx.save(ctx.root / folder / stored_as, content)
+            except UnstorableItem as exc:
+                ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
+                continue
             ctx.report.sandbox += 1
         entries[path] = entry
     files = [entries[p] for p in sorted(entries)]
     return {"fetched_for": dict(fetched_for), "available": True, "files": files}
 
 
-def _unique(path: str, taken: set[str]) -> str:
-    if path not in taken:
-        return path
-    stem, dot, ext = path.rpartition(".")
-    if not dot or "/" in ext:
-        stem, ext = path, ""
-    counter = 2
-    while True:
-        candidate = f"{stem}-{counter}.{ext}" if ext else f"{stem}-{counter}"
-        if candidate not in taken:
-            return candidate
-        counter += 1
+class _Names:
+    """Where each sandbox file is stored, below the chat's folder. What `index.json` says is
+    untrusted (a path leading out of `sandbox/` is forgotten: the file is stored anew), and
+    new names collide with nothing stored before on any file system (`PathClaims`)."""
+
+    def __init__(self, root: Path, folder: str, known: Mapping[str, Mapping[str, Any]]) -> None:
+        self.claims = PathClaims()
+        self._valid: set[str] = set()
+        for entry in known.values():
+            stored = text_of(entry.get("stored_as"))
+            if is_relative_inside(stored) and stored.startswith(f"{SANDBOX}/"):
+                self._valid.add(stored)
+                self.claims.add(stored)
+        prefix = len(folder) + 1
+        self._orphans = {rel[prefix:] for rel in files_under(root, f"{folder}/{SANDBOX}")}
+        self._orphans -= self._valid
+        for rel in self._orphans:
+            self.claims.add(rel)
+
+    def stored_as(self, entry: Mapping[str, Any] | None) -> str:
+        """Where a file listed before is stored, if that is a valid place."""
+        stored = text_of(entry.get("stored_as")) if entry else ""
+        return stored if stored in self._valid else ""
+
+    def new(self, path: str) -> str:
+        natural = f"{SANDBOX}/{sandbox_relative(path)}"
+        if natural in self._orphans:  # stored by a run whose index.json was lost
+            self._orphans.discard(natural)
+            return natural
+        return self.claims.claim(natural)
