@@ -111,6 +111,16 @@ class UnstorableItem(ArchiveError):
     and goes on; uncaught it is an archive error."""
 
 
+def is_item_failure(exc: BaseException) -> bool:
+    """Whether an error storing one item concerns that item only, so the sync reports it and
+    goes on: an `UnstorableItem`, or anything unforeseen that the item's data caused (a
+    ValueError, a RecursionError, ...). Not the archive's own failures (a full disk), not our
+    errors that end a run, not an interruption."""
+    if isinstance(exc, UnstorableItem):
+        return True
+    return isinstance(exc, Exception) and not isinstance(exc, (ClaudeBackupError, OSError))
+
+
 class Interrupted(ClaudeBackupError):
     exit_code = 130
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\s]+")
+# control and invisible characters, and lone surrogates (which no terminal or commit can hold)
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff\s]+"
+)
 
 
 def one_line(text: object, limit: int = 100) -> str:
-    """Server text made safe for a one-line message: no control or invisible characters."""
+    """Server text made safe for a one-line message: no control or invisible characters, no
+    lone surrogate."""
     value = _UNPRINTABLE.sub(" ", text if isinstance(text, str) else "").strip()
     return value if len(value) <= limit else value[: limit - 1] + "…"
 

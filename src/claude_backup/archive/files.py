@@ -72,7 +72,7 @@ def inside_archive(root: Path, path: Path | str) -> Path:
         except ValueError:
             raise UnstorableItem(f"refusing to write {full}: it is not inside {root}") from None
     else:
-        rel = full.as_posix()
+        rel = path if isinstance(path, str) else full.as_posix()  # as given: "a//b" is refused
     try:
         parts = relative_parts(rel)
     except ValueError as exc:

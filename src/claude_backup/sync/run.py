@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from claude_backup.archive.files import archive_error, move, start_flush_to_disk
+from claude_backup.archive.files import (
+    archive_error,
+    move,
+    start_flush_to_disk,
+    symlink_message,
+)
 from claude_backup.archive.repository import Archive
 from claude_backup.client import ClaudeClient, Politeness
 from claude_backup.errors import (
@@ -26,7 +31,9 @@ from claude_backup.errors import (
     ClaudeBackupError,
     CommittedButFailed,
     Gone,
+    OutsideArchive,
     UnexpectedResponse,
+    UnstorableItem,
 )
 from claude_backup.keys import SessionKey
 from claude_backup.model import jsonvalue
@@ -34,8 +41,13 @@ from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import FileChange
 from claude_backup.model.layout import (
     ACCOUNT_FILE,
+    CHAT_FILES,
+    CHATS,
     DELETED,
+    DELETED_PROJECTS,
+    FILES,
     ORG_FILE,
+    PROJECTS,
     account_dir,
     chat_path,
     org_dir,
@@ -46,7 +58,7 @@ from claude_backup.model.naming import is_uuid, uuid_of
 from claude_backup.model.records import ChatRecord, OrgListing, StoredChat
 from claude_backup.sync.commits import plan_commits
 from claude_backup.sync.extras.chatfiles import ChatWork
-from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
+from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport, reported
 from claude_backup.sync.extras.extras import Extras
 from claude_backup.sync.extras.remembered import ExtrasState
 from claude_backup.sync.plan import Fetch, Move, Rename, SyncPlan, plan_sync
@@ -55,6 +67,9 @@ from claude_backup.sync.tasks import gather_or_cancel
 from claude_backup.text import one_line
 
 CHAT_CAPABILITY = "chat"
+OUR_FOLDERS = frozenset(
+    {CHATS, DELETED, CHAT_FILES, FILES, PROJECTS, DELETED_PROJECTS}
+)  # what an organization's folder holds
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,7 @@ class AccountSync:
         report = AccountReport(one_line(account.get("email_address")) or account_uuid)
         self.reporter.account_started(report.account)
         account_path = account_dir(account)
+        refuse_linked_folders(self.root, account_uuid)
         self._rename_folder(self.root, account_uuid, account_path)
         orgs = self._chat_orgs(account)
         for org in orgs:
@@ -365,7 +381,10 @@ class AccountSync:
         if not isinstance(chat, dict):
             return False
         chat["name"] = item.name
-        self.archive.write_file(self.root / item.new_path, json_bytes(chat))
+        try:
+            self.archive.write_file(self.root / item.new_path, json_bytes(chat))
+        except UnstorableItem:
+            return False
         record = ChatRecord.from_json({**chat, "uuid": item.uuid})
         self.cache.record(item.new_path, os.lstat(self.root / item.new_path), record)
         if item.old_path != item.new_path:
@@ -407,14 +426,20 @@ class AccountSync:
         stored = StoredChat(record, path, org_uuid, False)
         # written, compressed into the pending pack and given its local extras in a thread, so
         # neither a slow disk nor compression holds up reading other responses
-        st, work = await asyncio.to_thread(
-            self._save_chat, item.uuid, stored, chat, extras, item.old_path is None
-        )
+        saved: tuple[os.stat_result, ChatWork | None] | None = None
+        title = one_line(record.name) or "(untitled)"
+        with reported(report.failures, f"chat {item.uuid} ({title})"):
+            saved = await asyncio.to_thread(
+                self._save_chat, item.uuid, stored, chat, extras, item.old_path is None
+            )
+        if saved is None:  # reported: the stored copy (if any) stays, the next sync tries again
+            return
+        st, work = saved
         self.cache.record(path, st, record)
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)
         report.fetched += 1
-        self.reporter.chat_saved(item.uuid, one_line(record.name) or "(untitled)")
+        self.reporter.chat_saved(item.uuid, title)
         self.written[item.uuid] = stored
         extras.chat_stored(work)
 
@@ -444,6 +469,34 @@ class AccountSync:
             raise archive_error(exc, self.archive.git_dir) from exc
         report.commit = commit.decode()
         report.summary = summary
+
+
+def refuse_linked_folders(root: Path, account_uuid: str) -> None:
+    """Stop before anything is written if a folder of ours is a symbolic link (the user moved
+    it elsewhere): the account's folder, an organization's, or chats/, chat-files/, files/,
+    ... inside one. Writing through it would put files outside the archive, and the commit,
+    which sees no files there, would drop every chat from HEAD."""
+    for account in _entries(root):
+        if uuid_of(account.name) != account_uuid:
+            continue
+        if account.is_symlink():
+            raise OutsideArchive(symlink_message(root, Path(account.path)))
+        for org in _entries(Path(account.path)):
+            if uuid_of(org.name) is None:
+                continue
+            if org.is_symlink():
+                raise OutsideArchive(symlink_message(root, Path(org.path)))
+            for inner in _entries(Path(org.path)):
+                if inner.name in OUR_FOLDERS and inner.is_symlink():
+                    raise OutsideArchive(symlink_message(root, Path(inner.path)))
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
 
 
 def _belongs_to(change: FileChange, account_uuid: str) -> bool:

@@ -22,7 +22,7 @@ from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
-from claude_backup.sync.extras.context import ExtrasContext, read_json
+from claude_backup.sync.extras.context import ExtrasContext, read_json, reported
 from claude_backup.sync.extras.paths import (
     chat_folder,
     files_under,
@@ -98,8 +98,10 @@ class LocalPass:
         account_uuid: str,
         files: bool,
         write: Callable[[Path, bytes], bytes | None],
+        failures: list[str],
     ) -> None:
         self.root = root
+        self.failures = failures
         self.files = files
         self.write = write  # `Archive.write_file`
         self.account_uuid = account_uuid
@@ -111,7 +113,13 @@ class LocalPass:
 
     def chat(self, uuid: str, chat: StoredChat, data: Any = None) -> ChatWork | None:
         """Do one chat, unless it is done already (`data`: its JSON if at hand). Returns the
-        work left for its network pass, None if there is none."""
+        work left for its network pass, None if there is none (or its files cannot be stored:
+        reported, and tried again next sync)."""
+        with reported(self.failures, f"files of chat {uuid}"):
+            return self._chat(uuid, chat, data)
+        return None
+
+    def _chat(self, uuid: str, chat: StoredChat, data: Any) -> ChatWork | None:
         record = _record(chat, uuid)
         key = [record["name"], record["updated_at"], record["leaf"]]
         org_path = org_path_of_chat(chat.path)

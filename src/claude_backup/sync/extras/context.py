@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from claude_backup.client import ClaudeClient
+from claude_backup.errors import UnstorableItem, is_item_failure
 from claude_backup.model import jsonvalue
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.remembered import ExtrasState
-from claude_backup.text import human_size
+from claude_backup.text import human_size, one_line
 
 T = TypeVar("T")
 
@@ -119,6 +121,24 @@ class ExtrasContext:
         data = await self.client.get_bytes(path, params)
         self.report.bytes += len(data)
         return data
+
+
+@contextlib.contextmanager
+def reported(failures: list[str], what: str) -> Iterator[None]:
+    """Run the storing of one item; if it fails for reasons of its own (`is_item_failure`),
+    report it in `failures` and go on: one bad item never stops the rest."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_item_failure(exc):
+            raise
+        failures.append(f"{what}: {describe_failure(exc)}")
+
+
+def describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, UnstorableItem):
+        return str(exc)
+    return f"cannot be stored ({type(exc).__name__}: {one_line(str(exc), 200)})"
 
 
 def read_json(path: Path) -> Any:

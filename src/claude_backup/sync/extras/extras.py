@@ -29,7 +29,7 @@ from claude_backup.sync.extras.chatfiles import (
     wanted_uploads,
 )
 from claude_backup.sync.extras.code_sessions import sync_code_sessions
-from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport
+from claude_backup.sync.extras.context import ExtrasContext, ExtrasReport, reported
 from claude_backup.sync.extras.memory import sync_memory, sync_memory_settings
 from claude_backup.sync.extras.profile import sync_profile
 from claude_backup.sync.extras.projects import sync_projects
@@ -49,7 +49,9 @@ class Extras:
 
     def __init__(self, ctx: ExtrasContext) -> None:
         self.ctx = ctx
-        self.local = LocalPass(ctx.root, ctx.account_uuid, ctx.settings.files, ctx.write)
+        self.local = LocalPass(
+            ctx.root, ctx.account_uuid, ctx.settings.files, ctx.write, ctx.failures
+        )
         self.orgs = [(str(org["uuid"]), org_dir(ctx.account_path, dict(org))) for org in ctx.orgs]
         self.org_names = {str(org["uuid"]): str(org.get("name") or org["uuid"]) for org in ctx.orgs}
         self._tasks = Tasks()
@@ -61,25 +63,37 @@ class Extras:
     def start(self) -> None:
         if self.ctx.settings.files:
             self._listing = asyncio.ensure_future(self._list_account_files())
-        settings, ctx, add = self.ctx.settings, self.ctx, self._tasks.add
+        settings, ctx = self.ctx.settings, self.ctx
+
+        def add(what: str, work: Awaitable[None]) -> None:
+            self._tasks.add(self._isolated(what, work))
+
         if settings.profile:
-            add(sync_profile(ctx))
+            add("profile", sync_profile(ctx))
         for org_uuid, org_path in self.orgs:
             if settings.projects:  # --no-projects: neither projects nor memory
-                add(self._projects_and_memory(org_uuid, org_path))
+                self._tasks.add(self._projects_and_memory(org_uuid, org_path))
             if settings.profile:
-                add(sync_styles(ctx, org_uuid, org_path))
+                add(f"styles of organization {org_uuid}", sync_styles(ctx, org_uuid, org_path))
             if settings.skills:
-                add(sync_skills(ctx, org_uuid, org_path))
+                add(f"skills of organization {org_uuid}", sync_skills(ctx, org_uuid, org_path))
             if settings.catalog:
-                add(sync_catalog(ctx, org_uuid, org_path))
+                add(f"artifacts of organization {org_uuid}", sync_catalog(ctx, org_uuid, org_path))
             if settings.code:
-                add(sync_code_sessions(ctx, org_uuid, org_path))
+                what = f"Claude Code sessions of organization {org_uuid}"
+                add(what, sync_code_sessions(ctx, org_uuid, org_path))
+
+    async def _isolated(self, what: str, work: Awaitable[None]) -> None:
+        """One kind of item: if it cannot be stored, that is reported and the rest goes on."""
+        with reported(self.ctx.failures, what):
+            await work
 
     async def _projects_and_memory(self, org_uuid: str, org_path: str) -> None:
-        await sync_projects(self.ctx, org_uuid, org_path)
-        await sync_memory(self.ctx, org_uuid, org_path)
-        await sync_memory_settings(self.ctx, org_uuid, org_path, self.org_names[org_uuid])
+        with reported(self.ctx.failures, f"projects of organization {org_uuid}"):
+            await sync_projects(self.ctx, org_uuid, org_path)
+        with reported(self.ctx.failures, f"memory of organization {org_uuid}"):
+            await sync_memory(self.ctx, org_uuid, org_path)
+            await sync_memory_settings(self.ctx, org_uuid, org_path, self.org_names[org_uuid])
 
     async def _list_account_files(self) -> list[Wanted]:
         found: list[Wanted] = []
@@ -117,7 +131,8 @@ class Extras:
     async def _network_pass(self, work: ChatWork, uploads: Awaitable[Any]) -> None:
         await uploads  # without a slot: a chat waiting for its uploads holds nothing
         async with self._chat_slots:
-            await network_pass(self.ctx, work)
+            with reported(self.ctx.failures, f"files of chat {work.record['uuid']}"):
+                await network_pass(self.ctx, work)
 
     async def finish(self, chats: Mapping[str, StoredChat]) -> ExtrasReport:
         """`chats`: the account's stored chats where they are now."""

@@ -22,7 +22,7 @@ from claude_backup.errors import ApiError, Gone
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import FILES, SANDBOX_ROOT
 from claude_backup.model.naming import is_uuid
-from claude_backup.sync.extras.context import ExtrasContext, read_json, text_of
+from claude_backup.sync.extras.context import ExtrasContext, read_json, reported, text_of
 from claude_backup.sync.extras.paths import safe_file_name, upload_file, upload_meta
 from claude_backup.sync.tasks import Tasks
 
@@ -209,7 +209,9 @@ class Uploads:
 
     async def _download(self, item: Wanted) -> None:
         async with self._slots:
-            await download(self.ctx, item)
+            name = text_of(item.ref.get("file_name")) or "unnamed"
+            with reported(self.ctx.failures, f"file {item.uuid} ({name})"):
+                await download(self.ctx, item)
 
 
 async def new_account_files(ctx: ExtrasContext, org_uuid: str, org_path: str) -> list[Wanted]:
