@@ -8,12 +8,12 @@ is silently dropped (except `token_budget`, which holds nothing for a reader).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from claude_backup.model.jsonvalue import dumps_pretty
 from claude_backup.read.tree import Message
 
 
@@ -83,7 +83,8 @@ def items(value: object) -> list[Mapping[str, Any]]:
 
 
 def as_json(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    """A JSON value shown as pretty JSON, however deep (no recursion)."""
+    return dumps_pretty(value).decode("utf-8").rstrip("\n")
 
 
 ArtifactKinds = Mapping[str, Mapping[str, str]]

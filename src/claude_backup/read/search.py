@@ -120,16 +120,17 @@ SKIP_KEYS = frozenset(
 
 
 def strings(value: object) -> Iterator[str]:
-    """Every string in a JSON value, except under SKIP_KEYS (quicker than rendering it)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key not in SKIP_KEYS:
-                yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
+    """Every string in a JSON value, except under SKIP_KEYS (quicker than rendering it), in
+    order; no recursion, so any depth will do."""
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(v for k, v in reversed(item.items()) if k not in SKIP_KEYS)
+        elif isinstance(item, list):
+            pending.extend(reversed(item))
 
 
 def message_text(message: Mapping[str, Any]) -> str:

@@ -138,23 +138,26 @@ def fork_kind(tree: MessageTree, children: Sequence[str]) -> ForkKind:
 
 def walk_all(tree: MessageTree, current: Sequence[str]) -> Iterator[Step]:
     """Every message once, depth first in array order, with a fork step where the conversation
-    splits and a branch step before each version. Recursion only at forks, so a long chat
-    cannot exhaust the stack."""
+    splits and a branch step before each version. No recursion: the forks still to finish are
+    an explicit stack, so neither a long chat nor a thousand nested edits exhausts it."""
     on_current = set(current)
     forks = 0
-
-    def from_node(children: list[str]) -> Iterator[Step]:
-        nonlocal forks
+    open_forks: list[tuple[int, list[str], int]] = []  # (number, its children, next child)
+    children = tree.children[ROOT]
+    while True:
         while len(children) == 1:
             yield ("message", children[0])
             children = tree.children[children[0]]
-        if not children:
+        if children:
+            forks += 1
+            yield ("fork", Fork(forks, len(children), fork_kind(tree, children)))
+            open_forks.append((forks, children, 0))
+        while open_forks and open_forks[-1][2] == len(open_forks[-1][1]):
+            open_forks.pop()
+        if not open_forks:
             return
-        forks += 1
-        number = forks
-        yield ("fork", Fork(number, len(children), fork_kind(tree, children)))
-        for index, child in enumerate(children, 1):
-            yield ("branch", Branch(number, index, len(children), child in on_current))
-            yield from from_node([child])
-
-    yield from from_node(tree.children[ROOT])
+        number, siblings, index = open_forks[-1]
+        open_forks[-1] = (number, siblings, index + 1)
+        child = siblings[index]
+        yield ("branch", Branch(number, index + 1, len(siblings), child in on_current))
+        children = [child]
