@@ -1,5 +1,6 @@
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -177,3 +178,33 @@ def test_get_bytes_returns_the_body_and_404_is_gone() -> None:
             return data, False
 
     assert asyncio.run(go()) == (b"\x89PNG raw", True)
+
+
+def test_download_to_streams_into_the_file_and_starts_over_on_a_retry(tmp_path: Path) -> None:
+    """A 503 and then the body: the file holds the body once; a 404 is Gone and a 403 from a
+    challenge is refused before anything is kept."""
+    calls = {"n": 0}
+    body = bytes(range(256)) * 1000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/missing"):
+            return resp(404, {})
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(503, content=b"busy")
+        return httpx.Response(200, content=body, headers={"content-type": "application/pdf"})
+
+    async def go() -> tuple[int, bool]:
+        async with ClaudeClient(
+            "http://127.0.0.1:9", KEY, FAST, transport=httpx.MockTransport(handler)
+        ) as client:
+            size = await client.download_to("/files/x/contents", tmp_path / "x")
+            try:
+                await client.download_to("/missing", tmp_path / "y")
+            except Gone:
+                return size, True
+            return size, False
+
+    assert asyncio.run(go()) == (len(body), True)
+    assert (tmp_path / "x").read_bytes() == body
+    assert calls["n"] == 2

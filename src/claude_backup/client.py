@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import backoff
@@ -48,6 +49,7 @@ TREE_PARAMS = {
 }
 MAX_LIST_PAGES = 10_000
 MAX_CATCH_UP = 3  # rereadings of a paginated listing's top, for chats that moved up meanwhile
+DOWNLOAD_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,15 @@ RetryListener = Callable[[str, float, BaseException], None]
 @dataclass(frozen=True)
 class _Expect:
     """What a request's answer should be: from an auth endpoint (any 403 means a bad key),
-    possibly gone (404/410 raise Gone), raw bytes rather than JSON."""
+    possibly gone (404/410 raise Gone), raw bytes rather than JSON, or a body streamed `into`
+    a file."""
 
     auth_endpoint: bool
     gone_on_404: bool
     raw: bool
     headers: tuple[tuple[str, str], ...] = ()  # sent with this request only
     outside_api: bool = False  # the path is under the host, not under /api
+    into: Path | None = None
 
 
 class ClaudeClient:
@@ -249,6 +253,13 @@ class ClaudeClient:
         assert isinstance(data, bytes)
         return data
 
+    async def download_to(self, path: str, dest: Path, params: dict[str, str] | None = None) -> int:
+        """GET a file's bytes straight into `dest` (truncated on every attempt), in constant
+        memory, with retries and politeness; 404/410 -> Gone. Returns the size written."""
+        size = await self._with_retries(path, params, _Expect(False, True, True, into=dest))
+        assert isinstance(size, int)
+        return size
+
     async def _with_retries(self, path: str, params: dict[str, str] | None, expect: _Expect) -> Any:
         return await self._attempt(path, params, expect)
 
@@ -258,7 +269,7 @@ class ClaudeClient:
             self.requests += 1
             try:
                 url = self._origin + path if expect.outside_api else path
-                response = await self._http.get(url, params=params, headers=dict(expect.headers))
+                response, size = await self._get(url, params, dict(expect.headers), expect.into)
             except httpx.TimeoutException as exc:
                 raise RetryableApiError(f"{path}: timed out", path=path) from exc
             except httpx.TransportError as exc:
@@ -266,12 +277,37 @@ class ClaudeClient:
             check_status(
                 response, path, auth_endpoint=expect.auth_endpoint, gone_on_404=expect.gone_on_404
             )
-            data = response.content if expect.raw else parse_json(response, path)
+            if expect.into is not None:
+                data: Any = size
+            else:
+                data = response.content if expect.raw else parse_json(response, path)
             self._penalty *= 0.9
             pause = max(self.politeness.success_delay, self._penalty)
             if pause > 0:  # (no pause: the slot goes to the next request at once)
                 await asyncio.sleep(pause)
             return data
+
+    async def _get(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+        into: Path | None,
+    ) -> tuple[httpx.Response, int]:
+        """The response (its body read, unless streamed `into` a file) and the size written.
+        A streamed success is returned without its body, for `check_status`."""
+        if into is None:
+            return await self._http.get(url, params=params, headers=headers), 0
+        async with self._http.stream("GET", url, params=params, headers=headers) as response:
+            if not response.is_success:
+                await response.aread()
+                return response, 0
+            size = 0
+            with open(into, "wb") as out:
+                async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+            return httpx.Response(response.status_code, headers=response.headers), size
 
     async def _wait_for_resume(self) -> None:
         loop = asyncio.get_running_loop()

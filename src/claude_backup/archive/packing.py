@@ -72,6 +72,7 @@ SHA_BYTES = 20
 # user's), git's cruft packs (unreachable objects with the times git prunes them by), a partial
 # clone's promisor packs.
 NOT_MERGED_SUFFIXES = (".keep", ".mtimes", ".promisor")
+COPY_CHUNK = 1 << 20  # big blobs are hashed, compressed and copied a MiB at a time
 
 
 class PackWriter:
@@ -112,6 +113,23 @@ class PackWriter:
             return
         header = pack_object_header(type_num, None, size, self.object_format)
         self._append(sha, bytes(header) + compressed)
+
+    def add_compressed_file(self, sha: bytes, type_num: int, size: int, compressed: str) -> None:
+        """Append a whole object whose compressed data is in a file, copied a chunk at a time
+        (a blob bigger than memory)."""
+        if sha in self._entries:
+            return
+        header = bytes(pack_object_header(type_num, None, size, self.object_format))
+        offset, crc = self._offset, zlib.crc32(header)
+        self._file.write(header)
+        length = len(header)
+        with open(compressed, "rb") as source:
+            while chunk := source.read(COPY_CHUNK):
+                self._file.write(chunk)
+                crc = zlib.crc32(chunk, crc)
+                length += len(chunk)
+        self._entries[sha] = (offset, length, crc)
+        self._offset += length
 
     def add_delta(self, sha: bytes, base: bytes, delta: bytes) -> None:
         """Append object `sha` as a delta of `base`, which this pack must already hold."""
@@ -276,6 +294,35 @@ class StreamingStore:
         compressed = zlib.compress(blob.as_raw_string())
         with self._lock:
             self._pending().add_compressed(sha, Blob.type_num, len(data), compressed)
+        return sha
+
+    def add_blob_file(self, path: str | os.PathLike[str], unless: bytes | None = None) -> bytes:
+        """Add a file's content as a blob, in constant memory: hashed, then compressed into a
+        temporary file beside the pack, a chunk at a time. Returns its sha; nothing is stored
+        when it is `unless` (HEAD's blob of that file) or in the pending pack already."""
+        size = os.path.getsize(path)
+        digest = hashlib.sha1(b"blob %d\0" % size)
+        with open(path, "rb") as source:
+            while chunk := source.read(COPY_CHUNK):
+                digest.update(chunk)
+        sha = digest.hexdigest().encode("ascii")
+        with self._lock:
+            if sha == unless or self._has(sha):
+                return sha
+        with self._lock:
+            self._pending()  # first: a new pack's writer removes temporary files it finds
+        fd, temp = tempfile.mkstemp(dir=self.store.pack_dir, prefix=TEMP_PREFIX)
+        try:
+            packer = zlib.compressobj()
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+                while chunk := source.read(COPY_CHUNK):
+                    out.write(packer.compress(chunk))
+                out.write(packer.flush())
+            with self._lock:
+                self._pending().add_compressed_file(sha, Blob.type_num, size, temp)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         return sha
 
     def _pending(self) -> PackWriter:

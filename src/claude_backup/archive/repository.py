@@ -56,6 +56,8 @@ PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
 HEAD = Ref(b"HEAD")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
 
+BIG_FILE_BYTES = 16 << 20  # a file this big is hashed and stored without reading it whole
+
 
 class Archive:
     def __init__(self, root: Path, repo: Repo) -> None:
@@ -370,9 +372,25 @@ class Archive:
         self._written[st.st_ino] = bytes.fromhex(sha.decode("ascii")) + _size_and_time(st)
         return sha
 
+    def place_file(self, temp: Path, path: Path) -> bytes:
+        """Move a file written beside its place (a download streamed to disk) to `path`, its
+        content stored ahead of the commit in constant memory, as `write_file` does for bytes.
+        Returns the blob's sha."""
+        path = inside_archive(self.root, path)
+        sha = self.objects.add_blob_file(temp)
+        try:
+            os.replace(temp, path)
+            st = os.lstat(path)
+        except OSError as exc:
+            raise archive_error(exc, path) from exc
+        self._written[st.st_ino] = bytes.fromhex(sha.decode("ascii")) + _size_and_time(st)
+        return sha
+
     def _store_blob(self, full: str, old: bytes | None) -> bytes:
         """The file's blob sha; its content is stored unless it is HEAD's `old` blob (every
         object a commit adds must be in the sync's own pack: see `StreamingStore`)."""
+        if os.path.getsize(full) > BIG_FILE_BYTES:  # not read whole: stored a chunk at a time
+            return self.objects.add_blob_file(full, unless=old)
         with open(full, "rb") as handle:
             blob = Blob.from_string(handle.read())
         if blob.id != old:

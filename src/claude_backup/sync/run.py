@@ -216,6 +216,7 @@ class AccountSync:
                 failures=report.failures,
                 write=self.archive.write_file,
                 state=self.remembered,
+                place=self.archive.place_file,
             )
         )
         extras.start()

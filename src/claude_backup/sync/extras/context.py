@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import itertools
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from claude_backup.archive.files import (
+    archive_error,
+    inside_archive,
+    make_dirs,
+    remove_empty_parents,
+)
 from claude_backup.client import ClaudeClient
 from claude_backup.errors import UnstorableItem, is_item_failure
 from claude_backup.model import jsonvalue
+from claude_backup.model.layout import TEMP_PREFIX
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.remembered import ExtrasState
 from claude_backup.text import human_size, one_line
@@ -103,6 +113,7 @@ class ExtrasContext:
     reporter: Notes
     failures: list[str]
     write: Callable[[Path, bytes], bytes | None]  # a file of the archive: `Archive.write_file`
+    place: Callable[[Path, Path], bytes]  # a downloaded file to its place: `Archive.place_file`
     chats: Mapping[str, StoredChat] = field(default_factory=dict)  # set once they are stored
     report: ExtrasReport = field(default_factory=ExtrasReport)
     state: ExtrasState = field(default_factory=ExtrasState)  # hints kept between syncs
@@ -114,13 +125,54 @@ class ExtrasContext:
         return 2 * max(1, self.client.politeness.connections)
 
     async def save(self, path: Path, data: bytes) -> None:
-        """Write a downloaded file in a thread (it is hashed and compressed there too)."""
+        """Write a file made in memory in a thread (it is hashed and compressed there too)."""
         await asyncio.to_thread(self.write, path, data)
 
     async def get_bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        """A small answer that is needed in memory (a zip to unpack); files to store go
+        through `download`, in constant memory."""
         data = await self.client.get_bytes(path, params)
         self.report.bytes += len(data)
         return data
+
+    async def download(self, path: str, params: dict[str, str] | None, dest: Path) -> Download:
+        """Download a file to `dest` in constant memory, whatever its size: streamed to a
+        temporary file beside it, then hashed, stored for the commit and moved into place in
+        a thread (so the event loop goes on reading). Gone and ApiError as the client raises."""
+        dest = inside_archive(self.root, dest)
+        make_dirs(dest.parent)
+        temp = dest.with_name(f"{TEMP_PREFIX}{os.getpid()}-{next(_TEMP_NUMBERS)}")
+        try:
+            try:
+                size = await self.client.download_to(path, temp, params)
+            except OSError as exc:
+                raise archive_error(exc, dest) from exc
+            sha256 = await asyncio.to_thread(_sha256_of, temp)
+            await asyncio.to_thread(self.place, temp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            remove_empty_parents(self.root, dest.parent)  # no folder left for nothing
+            raise
+        self.report.bytes += size
+        return Download(size, sha256)
+
+
+@dataclass(frozen=True)
+class Download:
+    size: int
+    sha256: str
+
+
+_TEMP_NUMBERS = itertools.count()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -96,18 +96,18 @@ async def fetch_sandbox(
         stored_as = stored_as or names.new(path)
         entry = {**item, "stored_as": stored_as, "missing": False}
         try:
-            content = await ctx.get_bytes(f"{base}/download-file", {"path": path})
+            await ctx.download(
+                f"{base}/download-file", {"path": path}, ctx.root / folder / stored_as
+            )
         except Gone:
             entry["missing"] = True
         except ApiError as exc:
             ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
             return None
+        except UnstorableItem as exc:
+            ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
+            continue
         else:
-            try:
-                await ctx.save(ctx.root / folder / stored_as, content)
-            except UnstorableItem as exc:
-                ctx.failures.append(f"sandbox file {path} of chat {chat_uuid}: {exc}")
-                continue
             ctx.report.sandbox += 1
         entries[path] = entry
     files = [entries[p] for p in sorted(entries)]

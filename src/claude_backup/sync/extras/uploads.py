@@ -10,7 +10,6 @@ after the bytes, so it is the mark of a finished download.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -125,18 +124,24 @@ async def download(ctx: ExtrasContext, item: Wanted) -> None:
     if meta is not None and not (meta.get("missing") and item.retry_missing):
         return
     name = text_of(item.ref.get("file_name"))
+    org = item.org_path
     tried: list[str] = []
     for source, path, params in sources(item):
+        stored = _stored_name(item, source)
         try:
-            data = await ctx.get_bytes(path, params)
+            got = await ctx.download(path, params, ctx.root / upload_file(org, item.uuid, stored))
         except Gone:
             tried.append(source)
             continue
         except ApiError as exc:
             ctx.failures.append(f"file {item.uuid} ({name or 'unnamed'}): {exc}")
             return
-        # written, hashed and compressed in a thread: the event loop goes on reading
-        await asyncio.to_thread(_store, ctx, item, source, data)
+        record = _describe(item, source, f"{item.uuid}/{stored}")
+        record.update(size=got.size, sha256=got.sha256)
+        # the metadata last: the mark of a finished download
+        await asyncio.to_thread(
+            ctx.write, ctx.root / upload_meta(org, item.uuid), json_bytes(record)
+        )
         ctx.report.files += 1
         if source == "preview":
             ctx.report.lossy += 1
@@ -149,15 +154,10 @@ async def download(ctx: ExtrasContext, item: Wanted) -> None:
     ctx.write(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
 
 
-def _store(ctx: ExtrasContext, item: Wanted, source: str, data: bytes) -> None:
+def _stored_name(item: Wanted, source: str) -> str:
     mime = item.ref.get("mime_type") or item.ref.get("file_type")
     name = safe_file_name(item.ref.get("file_name"), mime, "file")
-    if source == "preview":
-        name = name.rsplit(".", 1)[0] + ".preview.webp"
-    ctx.write(ctx.root / upload_file(item.org_path, item.uuid, name), data)
-    record = _describe(item, source, f"{item.uuid}/{name}")
-    record.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
-    ctx.write(ctx.root / upload_meta(item.org_path, item.uuid), json_bytes(record))
+    return name.rsplit(".", 1)[0] + ".preview.webp" if source == "preview" else name
 
 
 def _describe(item: Wanted, source: str | None, stored_as: str | None) -> dict[str, Any]:
