@@ -27,7 +27,7 @@ from typing import Any
 from claude_backup.archive.files import move
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import DELETED_PROJECTS, PROJECTS
-from claude_backup.model.naming import is_uuid
+from claude_backup.model.naming import is_uuid, name_key
 from claude_backup.sync.extras.context import ExtrasContext, read_json, text_of
 from claude_backup.sync.extras.memory import optional_json, sync_memory
 from claude_backup.sync.extras.paths import (
@@ -164,10 +164,10 @@ async def _sync_docs(ctx: ExtrasContext, base: str, folder: str, what: str) -> N
                 continue
         name = doc.get("file_name") or doc.get("filename")
         file_name = safe_file_name(name, "text/plain", "document")
-        if file_name.lower() in taken:
+        if name_key(file_name) in taken:  # one file on macOS or Windows: by case or NFC/NFD
             stem, dot, ext = file_name.rpartition(".")
             file_name = f"{stem}-{doc['uuid']}.{ext}" if dot else f"{file_name}-{doc['uuid']}"
-        taken.add(file_name.lower())
+        taken.add(name_key(file_name))
         ctx.write(ctx.root / folder / DOCS / file_name, content.encode("utf-8", "replace"))
         meta = {k: v for k, v in doc.items() if k != "content"}
         entries.append({**meta, "file": f"{DOCS}/{file_name}"})

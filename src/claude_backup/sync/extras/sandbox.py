@@ -72,15 +72,15 @@ async def fetch_sandbox(
         for f in (old_files if isinstance(old_files, list) else [])
         if isinstance(f, Mapping) and isinstance(f.get("path"), str)
     }
+    names = _Names(ctx.root, folder, known)
+    entries = {path: {**f, "stored_as": names.stored_as(f) or None} for path, f in known.items()}
     try:
         data = await ctx.client.get_json(f"{base}/list-files", {"prefix": ""}, gone_on_404=True)
     except Gone:
-        return {"fetched_for": dict(fetched_for), "available": False, "files": list(known.values())}
+        return {"fetched_for": dict(fetched_for), "available": False, "files": [*entries.values()]}
     except ApiError as exc:
         ctx.failures.append(f"sandbox of chat {chat_uuid}: {exc}")
         return None
-    names = _Names(ctx.root, folder, known)
-    entries = {path: {**f, "stored_as": names.stored_as(f) or None} for path, f in known.items()}
     for item in _listing(data):
         path = item["path"]
         if path.startswith(UPLOADS_PREFIX):

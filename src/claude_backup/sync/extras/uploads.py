@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claude_backup.archive.files import is_relative_inside
 from claude_backup.errors import ApiError, Gone
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import FILES, SANDBOX_ROOT
@@ -66,8 +67,8 @@ def metadata(root: Path, org_path: str, file_uuid: str) -> dict[str, Any] | None
 
 
 def _stored_at(org_path: str, meta: Mapping[str, Any] | None) -> str | None:
-    stored = meta.get("stored_as") if meta else None
-    return f"{org_path}/{FILES}/{stored}" if isinstance(stored, str) else None
+    stored = meta.get("stored_as") if meta else None  # read back from the archive: untrusted
+    return f"{org_path}/{FILES}/{stored}" if is_relative_inside(stored) else None
 
 
 def link(
