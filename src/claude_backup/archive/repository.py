@@ -377,8 +377,11 @@ class Archive:
         content stored ahead of the commit in constant memory, as `write_file` does for bytes.
         Returns the blob's sha."""
         path = inside_archive(self.root, path)
-        sha = self.objects.add_blob_file(temp)
         try:
+            if os.path.getsize(temp) > BIG_FILE_BYTES:
+                sha = self.objects.add_blob_file(temp)
+            else:  # small: one read beats a compressed copy beside the pack
+                sha = self.objects.add_blob(temp.read_bytes())
             os.replace(temp, path)
             st = os.lstat(path)
         except OSError as exc:
