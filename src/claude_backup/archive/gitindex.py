@@ -22,7 +22,7 @@ from typing import NamedTuple
 _HEADER = struct.Struct(">4sII")
 _FLAGS = struct.Struct(">H")
 _FIXED = struct.Struct(">10I20s")  # ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size, sha
-_STATS = struct.Struct(">8xII4xI12xI20s")  # mtime s/ns, ino, size, sha
+_STATS = struct.Struct(">8xII4xII8xI20s")  # mtime s/ns, ino, mode, size, sha
 _EXTENDED = 0x4000
 _STAGE = 0x3000
 _NAME_MASK = 0x0FFF
@@ -36,6 +36,7 @@ class IndexStat(NamedTuple):
     size: int
     mtime_ns: int
     ino: int  # the low 32 bits, as git stores it
+    mode: int  # 0o100644, 0o100755, 0o120000 (a symlink) or 0o160000 (a nested repository)
 
 
 class IndexFile:
@@ -89,9 +90,11 @@ class IndexFile:
         unpack = _STATS.unpack
         found: dict[str, IndexStat] = {}
         for name, raw in self.entries.items():
-            mtime_s, mtime_ns, ino, size, sha = unpack(raw)
+            mtime_s, mtime_ns, ino, mode, size, sha = unpack(raw)
             rel = name.decode("utf-8", "surrogateescape")
-            found[rel] = IndexStat(sha.hex().encode("ascii"), size, mtime_s * 10**9 + mtime_ns, ino)
+            found[rel] = IndexStat(
+                sha.hex().encode("ascii"), size, mtime_s * 10**9 + mtime_ns, ino, mode
+            )
         return found
 
     def set(self, rel: str, sha: bytes, mode: int, st: os.stat_result | None) -> None:

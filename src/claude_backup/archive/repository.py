@@ -42,12 +42,21 @@ from claude_backup.archive.packing import (
     remove_leftovers,
     remove_stale_keeps,
 )
+from claude_backup.archive.worktree import (
+    GITLINK,
+    REGULAR,
+    SYMLINK,
+    WorkTree,
+    file_mode,
+    nested_head,
+    read_link,
+)
 from claude_backup.errors import ArchiveError, ArchiveLocked, CommittedButFailed
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import CommitStep, FileChange
-from claude_backup.model.layout import MARKER, TEMP_PREFIX
+from claude_backup.model.layout import MARKER, TEMP_PREFIX, parse_chat_path
 
-FILE_GIT_MODE = 0o100644
+FILE_GIT_MODE = REGULAR
 COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
 FINE_CLOCK_SLACK_NS = 100_000_000  # nanosecond timestamps still advance in clock ticks
 STALE_BRANCH_LOCK_SECONDS = 10
@@ -65,6 +74,8 @@ class Archive:
         self.repo = repo
         self._loaded_index: tuple[ObjectID | None, IndexFile] | None = None  # by changes()
         self._hashed_at: dict[str, tuple[int, int, int]] = {}  # by changes(): for the index
+        self._modes: dict[str, int] = {}  # by changes(): paths that are not a plain file
+        self._gitlinks: set[bytes] = set()  # commits of nested repositories (not ours to read)
         # by write_file: inode -> binary sha, size, mtime (compact: a first sync writes 10,000s)
         self._written: dict[int, bytes] = {}
         store = repo.object_store
@@ -200,17 +211,24 @@ class Archive:
 
     def head_files(self) -> dict[str, bytes]:
         """Every file in HEAD: path -> blob sha."""
+        return {rel: sha for rel, (sha, _) in self._head_entries().items()}
+
+    def _head_entries(self) -> dict[str, tuple[bytes, int]]:
+        """Every path in HEAD: path -> (object id, mode)."""
         tree = self._head_tree()
         if tree is None:
             return {}
         with _missing_objects():
             return {
-                entry.path.decode("utf-8", "surrogateescape"): entry.sha
+                entry.path.decode("utf-8", "surrogateescape"): (entry.sha, entry.mode)
                 for entry in iter_tree_contents(self.repo.object_store, tree)
-                if entry.path is not None and entry.sha is not None
+                if entry.path is not None and entry.sha is not None and entry.mode is not None
             }
 
     def read_blob(self, sha: bytes) -> bytes:
+        """A blob's bytes; a nested repository's commit reads as empty (it is not ours)."""
+        if sha in self._gitlinks:
+            return b""
         with _missing_objects():
             return self.objects.read_raw(sha)
 
@@ -244,7 +262,8 @@ class Archive:
             return None
 
     def changes(self) -> list[FileChange]:
-        """Working tree vs HEAD, file by file; new content is added to the object store.
+        """Working tree vs HEAD, path by path, as git records paths (`worktree.py`: modes,
+        symlinks, nested repositories, ignore rules); new content is added to the object store.
 
         Every file is stat'ed, as `git status` does; only files whose stat differs from the git
         index are read and hashed. The index stands for HEAD's file list only when the stamp
@@ -256,36 +275,50 @@ class Archive:
         """
         head_commit = self.head()
         self._hashed_at = {}
+        self._modes = {}
         trusted = self._index_is_head(head_commit)
         index = IndexFile.read(self._index_path()) if trusted else None
         if index is None:  # the slow way; the index is rebuilt below
             trusted = False
             index = IndexFile.read(self._index_path()) or IndexFile()
-            head = self.head_files()
+            head = self._head_entries()
         stats = index.stats()
         if trusted:
-            head = {rel: stat.sha for rel, stat in stats.items()}
-        files, leftovers = self._working_files()
-        for path in leftovers:
+            head = {rel: (stat.sha, stat.mode) for rel, stat in stats.items()}
+        tree = WorkTree(self.repo)
+        walk = tree.walk(head, self._wrote)
+        for path in walk.leftovers:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         racy_after = _racy_after(self._index_path())
         changes: list[FileChange] = []
-        for rel, st in files.items():
-            old = head.get(rel)
-            if old is not None and _unchanged(stats.get(rel), old, st, racy_after):
+        for rel, (st, kind) in walk.files.items():
+            old, old_mode = head.get(rel, (None, None))
+            mode = kind
+            if kind == REGULAR:
+                mode = file_mode(st, old_mode, tree.trust_exec_bit)
+            if (
+                old is not None
+                and mode == old_mode
+                and kind != GITLINK  # a nested repository's commit is not in its stat
+                and _unchanged(stats.get(rel), old, st, racy_after)
+            ):
                 continue
-            written = self._written.get(st.st_ino)
-            if written is not None and written[SHA_BYTES:] == _size_and_time(st):
-                new = written[:SHA_BYTES].hex().encode("ascii")  # by `write_file`, untouched
-            else:
-                new = self._store_blob(str(self.root / rel), old)
-            if new != old:
-                changes.append(FileChange(rel, old, new))
+            new = self._content(rel, st, kind, old)
+            if new is None:
+                continue  # gone, or a nested repository without a commit any more
+            if mode != REGULAR:
+                self._modes[rel] = mode
+            if new != old or mode != old_mode:
+                changes.append(FileChange(rel, old, new, mode))
                 self._hashed_at[rel] = _stat_key(st)
             elif old is not None and not trusted:
-                index.set(rel, old, FILE_GIT_MODE, st)
-        changes.extend(FileChange(rel, sha, None) for rel, sha in head.items() if rel not in files)
+                index.set(rel, old, mode, st if kind != GITLINK else None)
+        changes.extend(
+            FileChange(rel, sha, None, mode)
+            for rel, (sha, mode) in head.items()
+            if rel not in walk.files
+        )
         self._written.clear()  # used: files written from here on are written after this walk
         changes.sort(key=lambda change: change.path)
         if not trusted:
@@ -293,26 +326,33 @@ class Archive:
         self._loaded_index = (head_commit, index)
         return changes
 
-    def _working_files(self) -> tuple[dict[str, os.stat_result], list[str]]:
-        """Every regular file of the working tree (rel path -> lstat), and the temp files of
-        interrupted writes. An unreadable folder raises: skipping it would read as deletions."""
-        files: dict[str, os.stat_result] = {}
-        leftovers: list[str] = []
-        pending = [(str(self.root), "")]
-        while pending:
-            folder, prefix = pending.pop()
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if not prefix and name == ".git":  # a folder, or a worktree's `.git` file
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append((entry.path, f"{prefix}{name}/"))
-                    elif name.startswith(TEMP_PREFIX):
-                        leftovers.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):
-                        files[prefix + name] = entry.stat(follow_symlinks=False)
-        return files, leftovers
+    def _wrote(self, rel: str, st: os.stat_result) -> bool:
+        """Did the sync write this file (this run, or a chat file of an interrupted one)? The
+        user's ignore rules never keep the backup's own files out of a commit."""
+        return st.st_ino in self._written or parse_chat_path(rel) is not None
+
+    def _content(self, rel: str, st: os.stat_result, kind: int, old: bytes | None) -> bytes | None:
+        """The object id git would record for a path: stored unless it is HEAD's `old` (see
+        `_store_blob`), or a nested repository's commit (that lives in that repository)."""
+        full = self.root / rel
+        if kind == GITLINK:
+            sha = nested_head(str(full))
+            if sha is not None:
+                self._gitlinks.add(sha)
+            return sha
+        if kind == SYMLINK:
+            try:
+                target = read_link(self.root, rel)
+            except OSError:
+                return None
+            blob = Blob.from_string(target)
+            if blob.id != old:
+                self.objects.add_object(blob)
+            return blob.id
+        written = self._written.get(st.st_ino)
+        if written is not None and written[SHA_BYTES:] == _size_and_time(st):
+            return written[:SHA_BYTES].hex().encode("ascii")  # by `write_file`, untouched
+        return self._store_blob(str(full), old)
 
     def _index_is_head(self, head: ObjectID | None) -> bool:
         """Does the git index hold exactly HEAD's files? Known from the stamp written with it."""
@@ -339,17 +379,17 @@ class Archive:
         return self.private_dir / "index-stamp.json"
 
     def _reset_index(
-        self, index: IndexFile, head: dict[str, bytes], head_commit: ObjectID | None
+        self, index: IndexFile, head: dict[str, tuple[bytes, int]], head_commit: ObjectID | None
     ) -> None:
         """Make the index hold HEAD's files again: unchanged files keep the stat just read,
         others get HEAD's blob with no stat (so they are hashed again); files not in HEAD go."""
         stats = index.stats()
         for rel in stats.keys() - head.keys():
             index.remove(rel)
-        for rel, sha in head.items():
+        for rel, (sha, mode) in head.items():
             stat = stats.get(rel)
-            if stat is None or stat.sha != sha:
-                index.set(rel, sha, FILE_GIT_MODE, None)
+            if stat is None or stat.sha != sha or stat.mode != mode:
+                index.set(rel, sha, mode, None)
         if index.write(self._index_path()) and head_commit is not None:
             self._stamp_index(head_commit)
 
@@ -413,7 +453,10 @@ class Archive:
         tree = self._head_tree()
         now = int(when if when is not None else time.time())
         for step in steps:
-            changes = [(path.encode("utf-8"), sha) for path, sha in step.entries]
+            changes = [
+                (path.encode("utf-8"), sha, self._modes.get(path, FILE_GIT_MODE))
+                for path, sha in step.entries
+            ]
             tree = self._apply(tree, changes)
             if tree is None:  # nothing left: the empty tree
                 empty = Tree()
@@ -461,23 +504,26 @@ class Archive:
                 time.sleep(0.05)
 
     def _apply(
-        self, tree_id: ObjectID | None, changes: Sequence[tuple[bytes, bytes | None]]
+        self, tree_id: ObjectID | None, changes: Sequence[tuple[bytes, bytes | None, int]]
     ) -> ObjectID | None:
-        """The tree `tree_id` (None: empty) with `changes` made (path -> blob, None removes);
-        None if it ends up empty. New trees are stored; unchanged subtrees are not read."""
+        """The tree `tree_id` (None: empty) with `changes` made (path -> object and mode, None
+        removes); None if it ends up empty. New trees are stored; unchanged subtrees are not
+        read."""
         tree = Tree()
         if tree_id is not None:
             with _missing_objects():
                 found = self.objects[tree_id]
             assert isinstance(found, Tree)
             tree = found
-        nested: dict[bytes, list[tuple[bytes, bytes | None]]] = {}
-        for path, sha in changes:
+        nested: dict[bytes, list[tuple[bytes, bytes | None, int]]] = {}
+        placed: set[bytes] = set()  # names given a file, symlink or gitlink here
+        for path, sha, mode in changes:
             name, slash, rest = path.partition(b"/")
             if slash:
-                nested.setdefault(name, []).append((rest, sha))
+                nested.setdefault(name, []).append((rest, sha, mode))
             elif sha is not None:
-                tree[name] = (FILE_GIT_MODE, ObjectID(sha))
+                tree[name] = (mode, ObjectID(sha))
+                placed.add(name)
             elif name in tree:
                 del tree[name]
         for name, inner in nested.items():
@@ -486,7 +532,7 @@ class Archive:
             new = self._apply(sub, inner)
             if new is not None:
                 tree[name] = (stat.S_IFDIR, new)
-            elif name in tree:
+            elif name in tree and name not in placed:  # a folder replaced by a file stays
                 del tree[name]
         if not len(tree):
             return None
@@ -528,9 +574,10 @@ class Archive:
                 st: os.stat_result | None = os.lstat(self.root / path)
             except FileNotFoundError:
                 st = None
+            mode = self._modes.get(path, FILE_GIT_MODE)
             if st is not None and _stat_key(st) != self._hashed_at.get(path):
                 st = None  # changed since it was hashed: the next sync hashes it again
-            index.set(path, sha, FILE_GIT_MODE, st)
+            index.set(path, sha, mode, st if mode != GITLINK else None)
         self._loaded_index = None
         self._hashed_at = {}
         return index.write(self._index_path())

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FileChange:
-    """A path whose working-tree content differs from HEAD (sha None = absent on that side)."""
+    """A path whose working-tree content or mode differs from HEAD (sha None = absent on that
+    side); `mode`: the git mode it has now (or had, when it is gone): 0o100644 a file,
+    0o100755 an executable, 0o120000 a symlink, 0o160000 a nested repository's commit."""
 
     path: str
     old_sha: bytes | None
     new_sha: bytes | None
+    mode: int = 0o100644
 
 
 @dataclass(frozen=True)
