@@ -63,6 +63,7 @@ STALE_BRANCH_LOCK_SECONDS = 10
 BRANCH_LOCK_WAIT_SECONDS = 3
 PACK_CACHE_BYTES = 8 * 1024 * 1024  # per pack read; dulwich's default is 96 MiB
 HEAD = Ref(b"HEAD")
+BRANCH = Ref(b"refs/heads/main")
 MARKER_CONTENT = {"archive": "claude-backup", "format": 1}
 
 BIG_FILE_BYTES = 16 << 20  # a file this big is hashed and stored without reading it whole
@@ -125,7 +126,7 @@ class Archive:
             raise ArchiveError(f"cannot write {root}: permission denied")
         try:
             repo = Repo.init(str(root))
-            repo.refs.set_symbolic_ref(HEAD, Ref(b"refs/heads/main"))
+            repo.refs.set_symbolic_ref(HEAD, BRANCH)
         except OSError as exc:
             raise ArchiveError(f"cannot create a git repository in {root}: {exc}") from exc
         os.chmod(root / ".git", DIR_MODE)
@@ -159,6 +160,7 @@ class Archive:
             raise archive_error(exc, self.common_dir) from exc
         try:
             self._check_writable()
+            self._require_main()
             remove_leftovers(self.objects.store.pack_dir)  # of a sync killed while packing
             remove_stale_keeps(self.objects.store.pack_dir)
             self._remove_stale_branch_lock()
@@ -176,6 +178,22 @@ class Archive:
                     f"cannot write {folder}: permission denied; the archive's git folder must "
                     "be writable by the user who syncs"
                 )
+
+    def _require_main(self) -> None:
+        """The backup lives on `main`: that is what a sync extends and a push sends. With
+        another branch checked out (or none), committing there would scatter the history, so
+        nothing is written until `main` is checked out again."""
+        refs, _ = self.repo.refs.follow(HEAD)
+        if refs[-1] == BRANCH:
+            return
+        if refs[-1] == HEAD:
+            where = "a detached HEAD (no branch)"
+        else:
+            where = "branch " + refs[-1].decode("utf-8", "replace").removeprefix("refs/heads/")
+        raise ArchiveError(
+            f"{self.root} has {where} checked out; claude-backup commits only to main: "
+            "run `git switch main` in the archive, then sync again"
+        )
 
     def _remove_stale_branch_lock(self) -> None:
         """A sync killed while moving the branch leaves `<branch>.lock` behind, and every later

@@ -4,6 +4,12 @@ The state is derived from the chat files themselves (never from mtimes or side f
 fresh `git clone` of an archive syncs incrementally. Parsing thousands of large JSON files on
 every run would be slow, so what each file says is cached under .git/, keyed by the file's
 size, mtime and inode: a changed file is simply parsed again.
+
+The folders are the user's too. A file in `chats/` or `deleted/` is a chat only if it is a
+JSON object whose `uuid` is the one its name ends with; anything else there (notes named after
+a chat, a file that is not JSON) is the user's, and the sync never moves or deletes it. Of
+several copies of one chat, only those named as the sync names the chat they hold (left by an
+interrupted rename) are extra copies to remove; a copy under a name of the user's is theirs.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ from typing import Any
 from claude_backup.archive.files import write_atomic
 from claude_backup.model import jsonvalue
 from claude_backup.model.layout import CHATS, DELETED, TEMP_PREFIX
-from claude_backup.model.naming import uuid_of
+from claude_backup.model.naming import chat_file_name, uuid_of
 from claude_backup.model.records import ChatRecord, StoredChat
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _stat_key(st: os.stat_result) -> list[int]:
@@ -30,10 +36,11 @@ def _stat_key(st: os.stat_result) -> list[int]:
 
 @dataclass
 class StateCache:
-    """path -> (stat key, record) for chat files, saved in .git/claude-backup/chats.json."""
+    """path -> (stat key, record) for chat files (record None: a file there that is not a
+    chat), saved in .git/claude-backup/chats.json."""
 
     path: Path
-    entries: dict[str, tuple[list[int], ChatRecord]] = field(default_factory=dict)
+    entries: dict[str, tuple[list[int], ChatRecord | None]] = field(default_factory=dict)
     dirty: bool = False  # only a changed cache is written back
     # account folder -> the chat files its latest scan found (and those written since)
     live: dict[str, set[str]] = field(default_factory=dict)
@@ -48,10 +55,10 @@ class StateCache:
         if not isinstance(raw, dict) or raw.get("version") != CACHE_VERSION:
             return cache
         for rel, (key, rec) in raw.get("files", {}).items():
-            cache.entries[rel] = (key, ChatRecord(*rec))
+            cache.entries[rel] = (key, ChatRecord(*rec) if rec is not None else None)
         return cache
 
-    def record(self, rel: str, st: os.stat_result, record: ChatRecord) -> None:
+    def record(self, rel: str, st: os.stat_result, record: ChatRecord | None) -> None:
         self.live.setdefault(rel.split("/", 1)[0], set()).add(rel)
         entry = (_stat_key(st), record)
         if self.entries.get(rel) != entry:
@@ -64,9 +71,12 @@ class StateCache:
             self.entries[new + rel[len(old) :]] = self.entries.pop(rel)
             self.dirty = True
 
-    def lookup(self, rel: str, st: os.stat_result) -> ChatRecord | None:
+    def lookup(self, rel: str, st: os.stat_result) -> tuple[bool, ChatRecord | None]:
+        """(known, record): known False when the file must be read again."""
         hit = self.entries.get(rel)
-        return hit[1] if hit is not None and hit[0] == _stat_key(st) else None
+        if hit is None or hit[0] != _stat_key(st):
+            return False, None
+        return True, hit[1]
 
     def save(self) -> None:
         """Write the entries of files that still exist, if any entry changed since loading. A
@@ -75,7 +85,7 @@ class StateCache:
         if not self.dirty:
             return
         files = {
-            rel: [key, [rec.uuid, rec.name, rec.updated_at, rec.leaf]]
+            rel: [key, [rec.uuid, rec.name, rec.updated_at, rec.leaf] if rec else None]
             for rel, (key, rec) in self.entries.items()
             if rel in self.live.get(rel.split("/", 1)[0], (rel,))
         }
@@ -87,7 +97,7 @@ class StateCache:
 @dataclass
 class AccountState:
     chats: dict[str, StoredChat]
-    strays: list[str]  # extra copies of a chat (left by an interrupted run): to remove
+    strays: list[str]  # extra copies of a chat (left by an interrupted rename): to remove
 
 
 def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountState:
@@ -112,6 +122,8 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
                     rel = f"{account_dir.name}/{org_dir.name}/{kind}/{entry.name}"
                     live.add(rel)
                     record = _read_record(entry, rel, chat_uuid, cache)
+                    if record is None:
+                        continue  # the user's file: not ours to move or delete
                     chat = StoredChat(record, rel, org_uuid, kind == DELETED)
                     found.setdefault(chat_uuid, []).append(chat)
     chats: dict[str, StoredChat] = {}
@@ -119,27 +131,35 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
     for uuid, copies in found.items():
         copies.sort(key=_preference, reverse=True)
         chats[uuid] = copies[0]
-        strays.extend(copy.path for copy in copies[1:])
+        strays.extend(copy.path for copy in copies[1:] if _named_by_us(copy))
     return AccountState(chats, strays)
 
 
-def _preference(chat: StoredChat) -> tuple[str, bool]:
-    return (chat.record.updated_at or "", not chat.deleted)
+def _named_by_us(chat: StoredChat) -> bool:
+    """Is the file named as the sync names the chat it holds?"""
+    return chat.path.rsplit("/", 1)[-1] == chat_file_name(chat.record.name, chat.record.uuid)
 
 
-def _read_record(entry: os.DirEntry[str], rel: str, uuid: str, cache: StateCache) -> ChatRecord:
+def _preference(chat: StoredChat) -> tuple[bool, str, bool]:
+    return (_named_by_us(chat), chat.record.updated_at or "", not chat.deleted)
+
+
+def _read_record(
+    entry: os.DirEntry[str], rel: str, uuid: str, cache: StateCache
+) -> ChatRecord | None:
+    """What a chat file says; None if the file is not a chat of ours. A chat file left cut
+    short (a power loss) reads as not a chat: the chat is fetched again into its file."""
     st = entry.stat(follow_symlinks=False)
-    cached = cache.lookup(rel, st)
-    if cached is not None:
+    known, cached = cache.lookup(rel, st)
+    if known:
         return cached
     try:
         data: Any = jsonvalue.loads(Path(entry.path).read_bytes())
     except (OSError, ValueError):
         data = None
-    if isinstance(data, dict):
-        record = ChatRecord.from_json({**data, "uuid": uuid})
-    else:  # unreadable: a record that matches nothing, so the chat is fetched again
-        record = ChatRecord(uuid, "", None, None)
+    record = None
+    if isinstance(data, dict) and data.get("uuid") == uuid:
+        record = ChatRecord.from_json(data)
     cache.record(rel, st, record)
     return record
 

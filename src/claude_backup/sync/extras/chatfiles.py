@@ -1,16 +1,21 @@
 """Each chat's own folder beside `chats/`: its artifacts, links to its uploads, its sandbox.
 
 A chat is looked at again only when its name, `updated_at` or leaf changed since it was last
-done; that is remembered in `.git/claude-backup/extras-<account uuid>.json` (only a cache: a
-fresh clone rebuilds the derived files from the chat JSON and gets the same bytes). What needs
-the network (the sandbox) is keyed on `index.json` in the tree instead, so a clone does not
-ask again.
+done, or its folder is no longer as it was left; that is remembered in
+`.git/claude-backup/extras-<account uuid>.json` (only a cache: a fresh clone rebuilds the
+derived files from the chat JSON and gets the same bytes). The folder is checked by the
+names, sizes and times of its files, so whatever changed it since (`git reset --hard`, a
+checkout, the user deleting a file) has the chat done again and its files restored. What
+needs the network (the sandbox) is keyed on `index.json` in the tree instead, so a clone does
+not ask again, and on the sandbox files it lists being there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +39,7 @@ from claude_backup.sync.extras.paths import (
 from claude_backup.sync.extras.sandbox import fetch_sandbox, uses_sandbox
 from claude_backup.sync.extras.uploads import Wanted, file_refs, link
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -68,16 +73,42 @@ class DoneCache:
             chats = None
         return cls(path, chats if isinstance(chats, dict) else {})
 
-    def done(self, uuid: str, key: list[Any], files: bool) -> bool:
+    def done(self, uuid: str, key: list[Any], files: bool, folder: Path) -> bool:
+        """Was the chat done as it is now, and is its folder still as it was left then?"""
         have = self.chats.get(uuid)
-        if not isinstance(have, list) or len(have) != 4 or have[:3] != key:
+        if not isinstance(have, list) or len(have) != 5 or have[:3] != key:
             return False
-        return bool(have[3]) or not files
+        return (bool(have[3]) or not files) and have[4] == folder_print(folder)
 
     def save(self, live: set[str]) -> None:
         chats = {uuid: key for uuid, key in self.chats.items() if uuid in live}
         data = json.dumps({"version": CACHE_VERSION, "chats": chats}, separators=(",", ":"))
         write_atomic(self.path, data.encode("utf-8"))  # compact: the C encoder, 10,000 chats
+
+
+def folder_print(folder: Path) -> str:
+    """What a chat's folder holds, in short: each file's path, size and modification time (a
+    file rewritten, added or removed changes it); "" for no folder."""
+    found: list[str] = []
+    pending = [(str(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    else:
+                        st = entry.stat(follow_symlinks=False)
+                        found.append(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    if not found:
+        return ""
+    found.sort()
+    return hashlib.blake2b(
+        "\n".join(found).encode("utf-8", "surrogateescape"), digest_size=12
+    ).hexdigest()
 
 
 def _record(chat: StoredChat, uuid: str) -> dict[str, Any]:
@@ -125,7 +156,7 @@ class LocalPass:
         org_path = org_path_of_chat(chat.path)
         folder = chat_folder(org_path, chat.record.name, uuid)
         with self._lock:
-            if uuid in self._work or self.cache.done(uuid, key, self.files):
+            if uuid in self._work or self.cache.done(uuid, key, self.files, self.root / folder):
                 return None
             found = self._found(org_path)
             old = found.get(uuid)
@@ -142,7 +173,11 @@ class LocalPass:
         needs_sandbox = (
             self.files
             and uses_sandbox(data)
-            and (not isinstance(sandbox_done, dict) or sandbox_done.get("fetched_for") != record)
+            and (
+                not isinstance(sandbox_done, dict)
+                or sandbox_done.get("fetched_for") != record
+                or _sandbox_file_lost(self.root / folder, sandbox_done)
+            )
         )
         work = ChatWork(
             chat,
@@ -206,6 +241,18 @@ class LocalPass:
         return len(changed)
 
 
+def _sandbox_file_lost(folder: Path, sandbox: Mapping[str, Any]) -> bool:
+    """Is a sandbox file the index lists as stored gone from the folder?"""
+    files = sandbox.get("files")
+    for entry in files if isinstance(files, list) else []:
+        if not isinstance(entry, Mapping) or entry.get("missing"):
+            continue
+        stored = entry.get("stored_as")
+        if isinstance(stored, str) and stored and not (folder / stored).is_file():
+            return True
+    return False
+
+
 def wanted_uploads(work: list[ChatWork]) -> list[Wanted]:
     return [
         Wanted(item.stored.org_uuid, item.org_path, ref, item.stored.record.uuid, True)
@@ -248,7 +295,8 @@ def remember_done(ctx: ExtrasContext, work: list[ChatWork], cache: DoneCache) ->
     for item in work:
         if item.done:
             key = [item.record["name"], item.record["updated_at"], item.record["leaf"]]
-            cache.chats[item.record["uuid"]] = [*key, ctx.settings.files]
+            left = folder_print(ctx.root / item.folder)
+            cache.chats[item.record["uuid"]] = [*key, ctx.settings.files, left]
     cache.save(set(ctx.chats))
 
 

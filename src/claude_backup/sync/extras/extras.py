@@ -35,7 +35,7 @@ from claude_backup.sync.extras.profile import sync_profile
 from claude_backup.sync.extras.projects import sync_projects
 from claude_backup.sync.extras.skills import sync_skills
 from claude_backup.sync.extras.styles import sync_styles
-from claude_backup.sync.extras.uploads import Uploads, Wanted, new_account_files
+from claude_backup.sync.extras.uploads import Uploads, Wanted, lost_uploads, new_account_files
 from claude_backup.sync.tasks import Tasks
 
 
@@ -98,6 +98,7 @@ class Extras:
     async def _list_account_files(self) -> list[Wanted]:
         found: list[Wanted] = []
         for org_uuid, org_path in self.orgs:
+            found += lost_uploads(self.ctx.root, org_uuid, org_path)
             found += await new_account_files(self.ctx, org_uuid, org_path)
         return found
 

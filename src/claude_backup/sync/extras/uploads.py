@@ -4,7 +4,9 @@ Where the bytes come from, best first (§2.7): the document's own `document_asse
 file's `contents`, the chat's sandbox (blobs), and for images the lossy `preview` as a last
 resort (then `lossy` says so). A file every source answers 404/410 for is recorded as
 missing; it is tried again only when a chat using it changes. The metadata file is written
-after the bytes, so it is the mark of a finished download.
+after the bytes, so it is the mark of a finished download, as long as the bytes it names are
+there: an upload whose bytes were deleted (by the user, by a commit of theirs) is downloaded
+again.
 """
 
 from __future__ import annotations
@@ -119,10 +121,49 @@ def sources(item: Wanted) -> list[tuple[str, str, dict[str, str] | None]]:
     return found
 
 
+def _have(root: Path, org_path: str, meta: Mapping[str, Any]) -> bool:
+    """Does the archive hold the upload `meta` describes (or know it is gone)?"""
+    if meta.get("missing"):
+        return True
+    stored = _stored_at(org_path, meta)
+    return stored is not None and (root / stored).is_file()
+
+
+def lost_uploads(root: Path, org_uuid: str, org_path: str) -> list[Wanted]:
+    """Uploads whose metadata is here but whose bytes are not: to download again (what the
+    metadata kept of the API's reference says where from)."""
+    folder = root / org_path / FILES
+    try:
+        names = {entry.name: entry.is_dir(follow_symlinks=False) for entry in os.scandir(folder)}
+    except OSError:
+        return []
+    lost: list[Wanted] = []
+    for name in sorted(names):
+        uuid = name.removesuffix(".json")
+        if uuid == name or not is_uuid(uuid):
+            continue
+        if names.get(uuid) and _holds_files(folder / uuid):
+            continue  # its folder holds the bytes
+        meta = metadata(root, org_path, uuid)
+        ref = meta.get("api") if meta is not None else None
+        if meta is not None and isinstance(ref, Mapping) and not _have(root, org_path, meta):
+            lost.append(Wanted(org_uuid, org_path, {**ref, "file_uuid": uuid}))
+    return lost
+
+
+def _holds_files(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(entry.is_file(follow_symlinks=False) for entry in entries)
+    except OSError:
+        return False
+
+
 async def download(ctx: ExtrasContext, item: Wanted) -> None:
     """Store one upload unless we have it (or know it is missing and may not retry)."""
     meta = metadata(ctx.root, item.org_path, item.uuid)
-    if meta is not None and not (meta.get("missing") and item.retry_missing):
+    retry = meta is not None and meta.get("missing") and item.retry_missing
+    if meta is not None and not retry and _have(ctx.root, item.org_path, meta):
         return
     name = text_of(item.ref.get("file_name"))
     org = item.org_path
