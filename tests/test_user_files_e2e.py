@@ -190,3 +190,16 @@ def test_a_sync_refuses_a_branch_other_than_main(rich: Fake, tmp_path: Path) -> 
     git(archive, "checkout", "-q", "main")
     synced(rich, archive)
     assert commit_count(archive) == commits + 1
+
+
+def test_a_pruned_chats_folder_keeps_the_users_files(rich: Fake, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    synced(rich, archive)
+    chat = sorted(rich.model.accounts[0].orgs[0].chats)[1]
+    (folder,) = archive.glob(f"*/*/chat-files/*-{chat}")
+    (folder / "my-notes.md").write_text("what I learned\n")
+    synced(rich, archive)
+    rich.model.delete_chat(chat)
+    synced(rich, archive, "--prune-deleted")
+    assert sorted(p.name for p in folder.iterdir()) == ["my-notes.md"]
+    assert f"{folder.name}/my-notes.md" in git(archive, "ls-files")

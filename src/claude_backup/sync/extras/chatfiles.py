@@ -24,7 +24,7 @@ from typing import Any
 
 from claude_backup.archive.files import git_dir, move, remove_empty_parents, write_atomic
 from claude_backup.model.canonical import json_bytes
-from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX
+from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX, SANDBOX
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
 from claude_backup.sync.extras.context import ExtrasContext, read_json, reported
@@ -204,9 +204,10 @@ class LocalPass:
             for uuid, name in sorted(found.items()):
                 stored = chats.get(uuid)
                 # pruned, or now in another organization (an imported copy replaced by the
-                # API's): its folder here goes too (history keeps it)
+                # API's): what the sync put in its folder here goes too (history keeps it);
+                # the user's files in it stay
                 if stored is None or org_path_of_chat(stored.path) != org_path:
-                    remove_folder(self.root, f"{org_path}/{CHAT_FILES}/{name}")
+                    _remove_ours(self.root, f"{org_path}/{CHAT_FILES}/{name}")
                     del found[uuid]
         for uuid, chat in sorted(chats.items()):
             self.chat(uuid, chat)
@@ -239,6 +240,14 @@ class LocalPass:
         for stale in sorted(files_under(self.root, f"{folder}/{ARTIFACTS}") - wanted):
             move(self.root, stale, None)
         return len(changed)
+
+
+def _remove_ours(root: Path, folder: str) -> None:
+    """Remove what the sync put in a chat's folder; files the user added there stay."""
+    remove_folder(root, f"{folder}/{ARTIFACTS}")
+    remove_folder(root, f"{folder}/{SANDBOX}")
+    move(root, f"{folder}/{CHAT_INDEX}", None)
+    remove_empty_parents(root, root / folder)
 
 
 def _sandbox_file_lost(folder: Path, sandbox: Mapping[str, Any]) -> bool:
