@@ -148,6 +148,8 @@ def test_what_the_user_deletes_of_the_backup_comes_back(rich: Fake, tmp_path: Pa
     (artifact,) = archive.glob("*/*/chat-files/*/artifacts/plan.md")
     for path in (upload, sandbox, artifact):
         path.unlink()
+    index = artifact.parent / "index.json"
+    index.write_text("edited by hand\n")  # rebuilt from the chat: the edit is undone
     synced(rich, archive)
     assert files_of(archive) == full
 

@@ -181,18 +181,23 @@ class Archive:
 
     def _require_main(self) -> None:
         """The backup lives on `main`: that is what a sync extends and a push sends. With
-        another branch checked out (or none), committing there would scatter the history, so
-        nothing is written until `main` is checked out again."""
+        another branch checked out (a look at an old state, an experiment) or none, committing
+        there would scatter the history, so nothing is written until `main` is checked out
+        again. A linked worktree (`git worktree add`) is an archive of its own on the branch it
+        was made with."""
         refs, _ = self.repo.refs.follow(HEAD)
-        if refs[-1] == BRANCH:
+        worktree = self.git_dir != self.common_dir
+        if refs[-1] == BRANCH or (worktree and refs[-1].startswith(b"refs/heads/")):
             return
         if refs[-1] == HEAD:
             where = "a detached HEAD (no branch)"
         else:
             where = "branch " + refs[-1].decode("utf-8", "replace").removeprefix("refs/heads/")
+        target = "its branch" if worktree else "main"
         raise ArchiveError(
-            f"{self.root} has {where} checked out; claude-backup commits only to main: "
-            "run `git switch main` in the archive, then sync again"
+            f"{self.root} has {where} checked out; claude-backup commits only to {target}: "
+            f"run `git switch {'<branch>' if worktree else 'main'}` in the archive, then sync "
+            "again"
         )
 
     def _remove_stale_branch_lock(self) -> None:
