@@ -221,3 +221,47 @@ def test_line_ending_attributes_do_not_corrupt_anything(archive: Archive) -> Non
     os.utime(root / "windows.txt", (1, 1))  # git compares content, not only the stat
     assert_clean(root)
     assert archive.changes() == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_commits_match_git_add_all_through_random_user_edits(archive: Archive, seed: int) -> None:
+    """Random edits a user makes (files, exec bits, symlinks to files, folders and nowhere, a
+    file replaced by a link or a folder and back, ignored files, git's own index rewrites):
+    after each commit, git finds the tree exactly what `git add -A` would record (status
+    clean, nothing ignored tracked) and the repository sound."""
+    import random
+
+    rng = random.Random(seed)
+    root = archive.root
+    write(root, ".gitignore", "*.tmp\nignored/\n")
+    names = [f"d{a}/f{b}" for a in range(3) for b in range(4)] + ["top", "ignored/x", "a.tmp"]
+    for step in range(50):
+        rel = rng.choice(names)
+        path = root / rel
+        action = rng.choice(["write", "chmod", "link", "dirlink", "dangling", "remove", "folder"])
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir() and action != "folder":
+            for inner in sorted(path.rglob("*"), reverse=True):
+                inner.unlink() if not inner.is_dir() or inner.is_symlink() else inner.rmdir()
+            path.rmdir()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if action == "write":
+            write(root, rel, f"step {step}\n")
+        elif action == "chmod":
+            write(root, rel, "#!/bin/sh\n", mode=rng.choice([0o755, 0o644, 0o700]))
+        elif action == "link":
+            os.symlink(rng.choice(names), path)
+        elif action == "dirlink":
+            os.symlink("../d1" if "/" in rel else "d1", path)
+        elif action == "dangling":
+            os.symlink(f"/nowhere/{step}", path)
+        elif action == "folder" and not path.exists():
+            write(root, f"{rel}/inner-{step}", "inner\n")
+        if rng.random() < 0.2:
+            git(root, "status", "--porcelain")  # git rewrites the index
+        if rng.random() < 0.4:
+            commit_all(archive)
+            assert_clean(root)
+            assert git(root, "ls-files", "--cached", "--ignored", "--exclude-standard") == ""
+            assert archive.changes() == []
