@@ -265,3 +265,17 @@ def test_commits_match_git_add_all_through_random_user_edits(archive: Archive, s
             assert_clean(root)
             assert git(root, "ls-files", "--cached", "--ignored", "--exclude-standard") == ""
             assert archive.changes() == []
+
+
+def test_a_stray_dot_git_that_is_no_repository_hides_nothing(archive: Archive) -> None:
+    root = archive.root
+    write(root, "notes/.git", "not a repository\n")
+    write(root, "notes/todo.md", "- write tests\n")
+    (root / "other/.git").mkdir(parents=True)
+    write(root, "other/a.txt", "a\n")
+    commit_all(archive)
+    modes = tree_of(root)
+    assert "notes/todo.md" in modes and "other/a.txt" in modes
+    assert not any(p.endswith("/.git") for p in modes)
+    git(root, "fsck", "--full", "--strict")
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""

@@ -64,6 +64,16 @@ def nested_head(path: str) -> bytes | None:
         return None
 
 
+def _is_repository(path: str) -> bool:
+    """Is the `.git` in this folder a repository (git's test: it opens as one)? A stray file
+    or an empty folder named `.git` is not, and git walks the folder as any other."""
+    try:
+        with Repo(path):
+            return True
+    except (NotGitRepository, OSError, ValueError):
+        return False
+
+
 class WorkTree:
     """The archive's working tree as git sees it."""
 
@@ -90,7 +100,7 @@ class WorkTree:
             folder, prefix = pending.pop()
             with os.scandir(folder) as scan:
                 entries = list(scan)
-            if prefix and any(e.name == DOT_GIT for e in entries):
+            if prefix and any(e.name == DOT_GIT for e in entries) and _is_repository(folder):
                 self._nested(folder, prefix[:-1], tracked, files)
                 continue
             for entry in entries:

@@ -129,7 +129,8 @@ def scan_account(root: Path, account_uuid: str, cache: StateCache) -> AccountSta
     chats: dict[str, StoredChat] = {}
     strays: list[str] = []
     for uuid, copies in found.items():
-        copies.sort(key=_preference, reverse=True)
+        if len(copies) > 1:
+            copies.sort(key=_preference, reverse=True)
         chats[uuid] = copies[0]
         strays.extend(copy.path for copy in copies[1:] if _named_by_us(copy))
     return AccountState(chats, strays)
