@@ -279,3 +279,19 @@ def test_a_stray_dot_git_that_is_no_repository_hides_nothing(archive: Archive) -
     assert not any(p.endswith("/.git") for p in modes)
     git(root, "fsck", "--full", "--strict")
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_with_core_symlinks_false_a_link_written_out_stays_a_link(archive: Archive) -> None:
+    root = archive.root
+    os.symlink("target.md", root / "link")
+    commit_all(archive)
+    git(root, "config", "core.symlinks", "false")
+    (root / "link").unlink()
+    write(root, "link", "target.md")  # how git checks a link out without symlinks
+    assert archive.changes() == []
+    assert tree_of(root)["link"] == "120000"
+    write(root, "link", "elsewhere.md")
+    commit_all(archive)
+    assert tree_of(root)["link"] == "120000"
+    assert git(root, "cat-file", "-p", "HEAD:link") == "elsewhere.md"
+    assert_clean(root)

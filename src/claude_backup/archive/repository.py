@@ -319,7 +319,7 @@ class Archive:
             old, old_mode = head.get(rel, (None, None))
             mode = kind
             if kind == REGULAR:
-                mode = file_mode(st, old_mode, tree.trust_exec_bit)
+                mode = file_mode(st, old_mode, tree.trust_exec_bit, tree.has_symlinks)
             if (
                 old is not None
                 and mode == old_mode

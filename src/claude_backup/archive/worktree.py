@@ -45,10 +45,15 @@ class Walk:
     leftovers: list[str] = field(default_factory=list)  # temp files of interrupted writes
 
 
-def file_mode(st: os.stat_result, old_mode: int | None, trust_exec_bit: bool) -> int:
+def file_mode(
+    st: os.stat_result, old_mode: int | None, trust_exec_bit: bool, has_symlinks: bool = True
+) -> int:
     """The mode git records for a regular file: executable if its owner may run it. With
     `core.fileMode` false (file systems without an executable bit) the bit on disk means
-    nothing: a tracked file keeps its mode, a new one is 100644."""
+    nothing: a tracked file keeps its mode, a new one is 100644. With `core.symlinks` false,
+    a file where a link was is that link, written out."""
+    if old_mode == SYMLINK and not has_symlinks:
+        return SYMLINK
     if not trust_exec_bit:
         return old_mode if old_mode in (REGULAR, EXECUTABLE) else REGULAR
     return EXECUTABLE if st.st_mode & stat.S_IXUSR else REGULAR
@@ -83,6 +88,9 @@ class WorkTree:
         self._ignore: IgnoreFilterManager | None = None
         config = repo.get_config()
         self.trust_exec_bit = config.get_boolean((b"core",), b"fileMode", True)
+        # false where links cannot be made (Windows): git checks a link out as a plain file
+        # holding its target, and that file stays a link in the index
+        self.has_symlinks = config.get_boolean((b"core",), b"symlinks", True)
 
     def ignored(self, rel: str, is_dir: bool = False) -> bool:
         if self._ignore is None:
