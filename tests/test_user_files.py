@@ -211,11 +211,19 @@ def test_a_nested_repository_is_a_gitlink_never_its_files(archive: Archive, tmp_
 
 def test_line_ending_attributes_do_not_corrupt_anything(archive: Archive) -> None:
     root = archive.root
-    write(root, ".gitattributes", "* text=auto\n*.bin binary\n")
+    write(root, ".gitattributes", "* text=auto\n*.bin binary\n*.pdf filter=lfs -text\n")
     write(root, "windows.txt", b"one\r\ntwo\r\n")
     write(root, "data.bin", bytes(range(256)))
+    write(root, "paper.pdf", b"%PDF-1.4 not a pointer")
     commit_all(archive)
     assert (root / "windows.txt").read_bytes() == b"one\r\ntwo\r\n"
+    for rel in ("windows.txt", "data.bin", "paper.pdf"):  # stored byte for byte
+        stored = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "blob", f"HEAD:{rel}"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert stored == (root / rel).read_bytes()
     git(root, "fsck", "--full", "--strict")
     assert archive.changes() == []
     os.utime(root / "windows.txt", (1, 1))  # git compares content, not only the stat
