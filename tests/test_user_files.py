@@ -303,3 +303,19 @@ def test_with_core_symlinks_false_a_link_written_out_stays_a_link(archive: Archi
     assert tree_of(root)["link"] == "120000"
     assert git(root, "cat-file", "-p", "HEAD:link") == "elsewhere.md"
     assert_clean(root)
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_as_its_bytes(archive: Archive) -> None:
+    root = archive.root
+    name = os.fsencode(root) + b"/caf\xe9 latin-1.txt"
+    with open(name, "wb") as handle:
+        handle.write(b"mine\n")
+    commit_all(archive)
+    listed = subprocess.run(
+        ["git", "-C", str(root), "ls-tree", "-z", "--name-only", "HEAD"],
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    assert b"caf\xe9 latin-1.txt" in listed
+    assert_clean(root)
+    assert archive.changes() == []

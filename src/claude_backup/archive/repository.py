@@ -477,7 +477,7 @@ class Archive:
         now = int(when if when is not None else time.time())
         for step in steps:
             changes = [
-                (path.encode("utf-8"), sha, self._modes.get(path, FILE_GIT_MODE))
+                (path.encode("utf-8", "surrogateescape"), sha, self._modes.get(path, FILE_GIT_MODE))
                 for path, sha in step.entries
             ]
             tree = self._apply(tree, changes)
