@@ -141,19 +141,24 @@ def test_after_git_reset_hard_the_next_sync_restores_everything(rich: Fake, tmp_
 
 def test_what_the_user_deletes_of_the_backup_comes_back(rich: Fake, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
+    org = rich.model.accounts[0].orgs[0]
+    project = rich.model.add_project(org, "Thesis", "Answer in French.", "my thesis")
+    rich.model.add_doc(project.uuid, "outline.md", "# Outline\n")
     synced(rich, archive)
     full = files_of(archive)
     (upload,) = archive.glob("*/*/files/*/thesis.pdf")
     (sandbox,) = archive.glob("*/*/chat-files/*/sandbox/outputs/report.csv")
     (artifact,) = archive.glob("*/*/chat-files/*/artifacts/plan.md")
-    for path in (upload, sandbox, artifact):
+    (instructions,) = archive.glob("*/*/projects/*/instructions.md")
+    (doc,) = archive.glob("*/*/projects/*/docs/outline.md")
+    for path in (upload, sandbox, artifact, instructions, doc):
         path.unlink()
     index = artifact.parent / "index.json"
     index.write_text("edited by hand\n")  # rebuilt from the chat: the edit is undone
     synced(rich, archive)
     assert files_of(archive) == full
 
-    for path in (upload, sandbox, artifact):  # also when a commit recorded the deletion
+    for path in (upload, sandbox, artifact, instructions):  # also after a commit of theirs
         path.unlink()
     git(archive, "add", "-A")
     git(archive, *USER, "commit", "-qm", "tidy up")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from claude_backup.archive.files import move
@@ -108,7 +109,7 @@ async def _sync_project(
     base = f"/organizations/{org_uuid}/projects/{uuid}"
     what = f"project {text_of(item.get('name')) or uuid}"
     stored = read_json(ctx.root / folder / PROJECT_JSON)
-    changed = not listed_same(stored, item)
+    changed = not listed_same(stored, item) or _lost(ctx.root / folder)
     if not changed and not full:
         return  # the listing entry says nothing moved: no request until the full pass
     ok, detail = await optional_json(ctx, base, None, what)
@@ -128,6 +129,19 @@ async def _sync_project(
     # written last: a sync that stops before this point finds the entry changed and goes again
     ctx.write(ctx.root / folder / PROJECT_JSON, json_bytes(detail))
     ctx.report.projects += 1
+
+
+def _lost(folder: Path) -> bool:
+    """Is a file of the project deleted here (its instructions, a doc its docs.json lists)?
+    Then it is fetched again now, not at the next full pass."""
+    if not (folder / INSTRUCTIONS).is_file():
+        return True
+    docs = read_json(folder / "docs.json")
+    for entry in docs if isinstance(docs, list) else []:
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(name, str) and not (folder / name).is_file():
+            return True
+    return False
 
 
 def listed_same(stored: object, item: Mapping[str, Any]) -> bool:
