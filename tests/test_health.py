@@ -20,8 +20,9 @@ runner = CliRunner()
 
 
 def record(archive: Path, **entry: object) -> None:
-    (archive / RUNLOG).parent.mkdir(parents=True, exist_ok=True)
-    (archive / RUNLOG).write_text(json.dumps(entry))
+    path = archive / ".git" / RUNLOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entry))
 
 
 def ago(**kw: float) -> str:
