@@ -23,6 +23,10 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 from claude_backup.fakeapi import FakeClaude, FakeClaudeServer  # noqa: E402
 
+# Never the developer's own config (nor its remembered archive), even in module fixtures.
+os.environ["CLAUDE_BACKUP_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="cb-config-")) / "c.toml")
+os.environ.pop("CLAUDE_BACKUP_ARCHIVE", None)
+
 KEY = "sk-ant-sid01-e2e-secret-Z9fQ3xkLmN7pR2vT8wYb-AAAA"
 CLI = str(Path(sys.executable).parent / "claude-backup")
 FAST_FLAGS = ["-c", "4", "-d", "0", "--min-retry-delay", "0.01", "--max-retry-delay", "0.05"]
@@ -49,6 +53,15 @@ def make_model(chats: int = 6, seed: int = 1, key: str = KEY) -> FakeClaude:
     return model
 
 
+@pytest.fixture(autouse=True)
+def own_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config folder: the archive used last is remembered there, and
+    must come neither from the developer's machine nor from another test."""
+    path = tmp_path_factory.mktemp("config") / "config.toml"
+    monkeypatch.setenv("CLAUDE_BACKUP_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def fake() -> Iterator[Fake]:
     model = make_model()
@@ -69,6 +82,8 @@ def run_cli(
     (or CLAUDE_BACKUP_TEST_PROCESSES=1 for every call) as the installed program in a child
     process, where the test is about that boundary (signals, exit status, the environment)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")}
+    if os.environ.get("CLAUDE_BACKUP_CONFIG"):  # set per test by the `own_config` fixture
+        env["CLAUDE_BACKUP_CONFIG"] = os.environ["CLAUDE_BACKUP_CONFIG"]
     env["CLAUDE_BACKUP_BASE_URL"] = base_url
     env["HOME"] = env.get("HOME", "/tmp")
     if key is not None:

@@ -55,8 +55,9 @@ def test_terminal_shows_live_progress_and_a_summary(fake: Fake, tmp_path: Path) 
     assert code == 0, screen
     assert "\x1b[" in screen  # a live display, not plain lines
     assert "fetching" in screen and "6/6" in screen and "chats/s" in screen
+    assert "spent" in screen and "left" in screen  # the bar's two times say which is which
     for chat in fake.model.accounts[0].orgs[0].chats.values():
-        assert f"{chat.uuid}  {chat.name}" in screen
+        assert re.search(rf"{chat.uuid}  new +{chat.name}", screen)
     assert re.search(r"ada@example.com: 6 new chats(; [^\n]*)?; commit [0-9a-f]{12}", screen)
     assert KEY not in screen
 
@@ -158,7 +159,7 @@ def test_demo_runs_the_whole_job_without_a_key(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert commit_count(target) >= 2
     assert "Second sync" in result.stdout and "renamed" in result.stdout
-    assert "Chat-Deleted:" in result.stdout
+    assert "1 deleted" in result.stdout and "claude-backup show" in result.stdout
     git(target, "fsck", "--full")
 
 

@@ -25,3 +25,8 @@ def human_size(size: int) -> str:
         if value < 1024 or unit == "TiB":
             return f"{size} B" if size < 1024 else f"{value:.1f} {unit}"
     return f"{size} B"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """1 -> '1 chat', 2 -> '2 chats' (`many` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

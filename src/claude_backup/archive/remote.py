@@ -47,6 +47,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from claude_backup.archive.repository import Archive
+from claude_backup.archive.runlog import record_push
 from claude_backup.childenv import scrubbed_environ
 from claude_backup.errors import ArchiveError, PushError, UsageError
 from claude_backup.hosts import is_loopback
@@ -78,6 +79,7 @@ class PushResult:
     new: str  # what the remote branch is now: the archive's HEAD
     forced: bool  # commits on the remote were overwritten (only with force=True)
     packed: int  # loose objects packed before pushing
+    note: str = ""  # what the user should know (a remote whose HEAD names another branch)
 
     @property
     def changed(self) -> bool:
@@ -91,11 +93,17 @@ def push_archive(root: Path, remote: str | None = None, *, force: bool = False) 
     push fails; the local branch and files are never changed, whatever happens.
     """
     archive = _open_archive(root)
+    name = remote or DEFAULT_REMOTE
     try:
         with archive.lock():
-            return _push(archive, remote, force)
+            result = _push(archive, remote, force)
+    except PushError as exc:
+        record_push(archive.root, name, str(exc))
+        raise
     finally:
         archive.repo.close()
+    record_push(archive.root, name, None)
+    return result
 
 
 def _open_archive(root: Path) -> Archive:
@@ -123,6 +131,8 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
     def update_refs(refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
         old = refs.get(ref)
         seen["old"] = old
+        if not any(r.startswith(b"refs/heads/") for r in refs):
+            seen["empty"] = local  # a new repository: its HEAD may name another branch
         if old is not None and old != local and not _fast_forward(repo, old, local):
             if not force:
                 raise PushError(
@@ -138,7 +148,8 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
     if target is not None:
         update_refs(_local_refs(target))
         _git_push(archive, url, ref, local, seen.get("old"), shown, branch)
-        return _result(archive, name, shown, branch, local, seen, packed)
+        note = point_head(target, ref)
+        return _result(archive, name, shown, branch, local, seen, packed, note)
     username, password = _http_credentials(url, archive.root, token)
 
     def pack_data(
@@ -168,7 +179,14 @@ def _push(archive: Archive, remote: str | None, force: bool) -> PushResult:
     status = (result.ref_status or {}).get(ref)
     if status:
         raise PushError(f"{shown} refused {branch}: {_clean(status, secrets)}")
-    return _result(archive, name, shown, branch, local, seen, packed)
+    note = ""
+    if "empty" in seen:
+        note = (
+            f"{shown} was empty: if `git clone` of it gives an empty folder, make {branch} its "
+            f"default branch (in the host's settings, or on the server: `git --git-dir=<repo> "
+            f"symbolic-ref HEAD {ref.decode()}`)"
+        )
+    return _result(archive, name, shown, branch, local, seen, packed, note)
 
 
 def _result(
@@ -179,6 +197,7 @@ def _result(
     local: ObjectID,
     seen: dict[str, ObjectID | None],
     packed: int,
+    note: str = "",
 ) -> PushResult:
     if name is not None:
         archive.repo.refs[Ref(b"refs/remotes/" + name.encode() + b"/" + branch.encode())] = local
@@ -190,7 +209,34 @@ def _result(
         new=local.decode(),
         forced="forced" in seen,
         packed=packed,
+        note=note,
     )
+
+
+def point_head(path: Path, ref: Ref) -> str:
+    """A bare repository made by `git init --bare` may have HEAD on `master`, a branch that
+    never gets a commit: `git clone` would then check out nothing. Point it at our branch when
+    it names a branch that does not exist; a HEAD on a real branch is left alone."""
+    try:
+        repo = Repo(str(path))
+    except (NotGitRepository, OSError):
+        return ""
+    try:
+        chain, sha = repo.refs.follow(Ref(b"HEAD"))
+        if sha is not None or chain[-1] == ref:
+            return ""
+        repo.refs.set_symbolic_ref(Ref(b"HEAD"), ref)
+        return (
+            f"set {path}'s HEAD to {ref.decode()} (it named {chain[-1].decode()}, which has no "
+            "commits), so `git clone` gets the files"
+        )
+    except (KeyError, OSError) as exc:
+        return (
+            f"{path}'s HEAD does not name {ref.decode()}, and setting it failed ({exc}): run "
+            f"`git --git-dir={path} symbolic-ref HEAD {ref.decode()}` so `git clone` gets the files"
+        )
+    finally:
+        repo.close()
 
 
 def _head(repo: Repo) -> tuple[Ref, ObjectID]:
@@ -516,8 +562,9 @@ def list_remotes(repo: Repo) -> dict[str, str]:
     return found
 
 
-def add_remote(root: Path, name: str, url: str) -> str:
-    """Add a remote as `git remote add` does; returns the URL stored (paths made absolute)."""
+def add_remote(root: Path, name: str, url: str, *, replace: bool = False) -> str:
+    """Add a remote as `git remote add` does (or, with `replace`, change an existing remote's
+    URL as `git remote set-url` does); returns the URL stored (paths made absolute)."""
     _check_name(name)
     if not url.strip():
         raise UsageError("the remote's URL is empty")
@@ -530,12 +577,19 @@ def add_remote(root: Path, name: str, url: str) -> str:
     stored = absolute_location(url, Path.cwd())
     archive = _open_archive(root)
     try:
-        if name in list_remotes(archive.repo):
-            raise UsageError(f"a remote named {name!r} already exists; remove it first")
+        known = name in list_remotes(archive.repo)
+        if known and not replace:
+            raise UsageError(
+                f"a remote named {name!r} already exists; change its URL with "
+                f"`claude-backup remote set-url {name} URL`"
+            )
+        if replace and not known:
+            raise UsageError(f"no remote named {name!r} (see `claude-backup remote list`)")
         config = archive.repo.get_config()
         section = (b"remote", name.encode())
         config.set(section, b"url", stored.encode())
-        config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{name}/*".encode())
+        if not known:
+            config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{name}/*".encode())
         config.write_to_path()
     finally:
         archive.repo.close()

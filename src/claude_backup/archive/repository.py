@@ -54,7 +54,8 @@ from claude_backup.archive.worktree import (
 from claude_backup.errors import ArchiveError, ArchiveLocked, CommittedButFailed
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import CommitStep, FileChange
-from claude_backup.model.layout import MARKER, TEMP_PREFIX, parse_chat_path
+from claude_backup.model.layout import ACCOUNT_FILE, MARKER, TEMP_PREFIX, parse_chat_path
+from claude_backup.model.naming import uuid_of
 
 FILE_GIT_MODE = REGULAR
 COARSE_CLOCK_SLACK_NS = 2_000_000_000  # file systems with 1 or 2 s timestamps (FAT, HFS+)
@@ -113,12 +114,19 @@ class Archive:
         except (NotGitRepository, OSError) as exc:
             raise ArchiveError(f"{root} holds a broken git repository: {exc}") from exc
         archive = cls(root, repo)
-        if not archive._is_ours():
-            raise ArchiveError(
-                f"{root} is a git repository but not a claude-backup archive "
-                f"(no {MARKER}); choose another folder"
-            )
-        return archive
+        if (root / MARKER).is_file() or archive.read_head_file(MARKER) is not None:
+            return archive
+        if archive.head() is None and not any(p.name != ".git" for p in root.iterdir()):
+            # `git init`, or the clone of a new empty remote: a fine place for a new archive.
+            archive._adopt(set_branch=True)
+            return archive
+        if archive.head() is not None and archive._history_is_ours():
+            archive._adopt(set_branch=False)  # the marker was lost: the next commit restores it
+            return archive
+        raise ArchiveError(
+            f"{root} is a git repository but not a claude-backup archive "
+            f"(no {MARKER}); choose another folder"
+        )
 
     @classmethod
     def _create(cls, root: Path) -> Archive:
@@ -126,25 +134,51 @@ class Archive:
             raise ArchiveError(f"cannot write {root}: permission denied")
         try:
             repo = Repo.init(str(root))
-            repo.refs.set_symbolic_ref(HEAD, BRANCH)
         except OSError as exc:
             raise ArchiveError(f"cannot create a git repository in {root}: {exc}") from exc
         os.chmod(root / ".git", DIR_MODE)
-        exclude = root / ".git" / "info" / "exclude"
-        make_dirs(exclude.parent)
-        with open(exclude, "a", encoding="utf-8") as handle:
-            handle.write(f"{TEMP_PREFIX}*\n")  # an interrupted write's leftovers
         archive = cls(root, repo)
-        write_atomic(root / MARKER, json_bytes(MARKER_CONTENT))
+        archive._adopt(set_branch=True)
         return archive
 
-    def _is_ours(self) -> bool:
-        if (self.root / MARKER).is_file():
-            return True
-        head = self.head()
-        if head is None:  # an empty repository: only ours if nothing else is in it yet
-            return not any(p.name != ".git" for p in self.root.iterdir())
-        return self.read_head_file(MARKER) is not None
+    def _adopt(self, *, set_branch: bool) -> None:
+        """Make this repository an archive: the marker, temp files ignored, the branch `main`
+        (only while it has no commits: a branch with history keeps its name)."""
+        if not os.access(self.root, os.W_OK):
+            raise ArchiveError(f"cannot write {self.root}: permission denied")
+        try:
+            if set_branch:
+                self.repo.refs.set_symbolic_ref(HEAD, BRANCH)
+            exclude = self.git_dir / "info" / "exclude"
+            make_dirs(exclude.parent)
+            known = exclude.read_text(encoding="utf-8") if exclude.is_file() else ""
+            if f"{TEMP_PREFIX}*" not in known.splitlines():
+                with open(exclude, "a", encoding="utf-8") as handle:
+                    handle.write(f"{TEMP_PREFIX}*\n")  # an interrupted write's leftovers
+        except OSError as exc:
+            raise ArchiveError(f"cannot set up the git repository in {self.root}: {exc}") from exc
+        write_atomic(self.root / MARKER, json_bytes(MARKER_CONTENT))
+
+    def _history_is_ours(self) -> bool:
+        """HEAD holds only what a sync writes: account folders `<name>-<uuid>` with an
+        account.json, and nothing else at the top (dot files aside)."""
+        tree = self._head_tree()
+        if tree is None:
+            return False
+        root = self.repo.object_store[tree]
+        assert isinstance(root, Tree)
+        accounts = 0
+        for item in root.items():
+            name = item.path.decode("utf-8", "surrogateescape")
+            if name.startswith("."):
+                continue
+            if not stat.S_ISDIR(item.mode) or uuid_of(name) is None:
+                return False
+            sub = self.repo.object_store[item.sha]
+            if not isinstance(sub, Tree) or ACCOUNT_FILE.encode() not in sub:
+                return False
+            accounts += 1
+        return accounts > 0
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -275,6 +309,15 @@ class Archive:
         commit = self.repo[head]
         assert isinstance(commit, Commit)
         return commit.commit_time, commit.message.decode("utf-8", "replace").split("\n", 1)[0]
+
+    def is_ancestor(self, old: bytes, new: bytes) -> bool:
+        """Is commit `old` in the history of `new`? An unknown commit is not."""
+        from dulwich.graph import can_fast_forward
+
+        try:
+            return bool(can_fast_forward(self.repo, ObjectID(old), ObjectID(new)))
+        except KeyError:
+            return False
 
     def remote_head(self, remote: str) -> bytes | None:
         """Where this archive last saw `remote`'s copy of our branch (None: never)."""

@@ -6,9 +6,12 @@ still say when it ran and how it ended.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +23,8 @@ from claude_backup.keyage import KeyAge
 from claude_backup.model.canonical import json_bytes
 
 RUNLOG = Path("claude-backup") / "last-sync.json"  # in the archive's git folder
+PUSHLOG = Path("claude-backup") / "last-push.json"
+RUNNING = Path("claude-backup") / "running.json"
 
 
 @dataclass(frozen=True)
@@ -49,19 +54,23 @@ def record_run(
         "seconds": round(time.monotonic() - started, 3),
     }
     if error is not None:
+        interrupted = isinstance(error, (KeyboardInterrupt, Interrupted))
         code = (
             error.exit_code
             if isinstance(error, ClaudeBackupError)
-            else (Interrupted.exit_code if isinstance(error, KeyboardInterrupt) else 1)
+            else (Interrupted.exit_code if interrupted else 1)
         )
-        entry.update(result="error", exit_code=code, message=str(error)[:500])
-    elif accounts is not None:
-        failed = any(a.failures for a in accounts)
-        entry.update(
-            result="partial" if failed else "ok",
-            exit_code=3 if failed else 0,
-            accounts=[asdict(a) for a in accounts],
-        )
+        message = str(error) or type(error).__name__
+        if interrupted:
+            result, message = "interrupted", "stopped by Ctrl-C or SIGTERM"
+        else:
+            result = "error"
+        entry.update(result=result, exit_code=code, message=message[:500])
+    if accounts is not None:
+        if error is None:
+            failed = any(a.failures for a in accounts)
+            entry.update(result="partial" if failed else "ok", exit_code=3 if failed else 0)
+        entry.update(accounts=[asdict(a) for a in accounts])
     if key_ages:
         entry["keys"] = [age.as_json() for age in key_ages]
     try:
@@ -77,3 +86,65 @@ def last_run(archive: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def record_push(archive: Path, remote: str, error: str | None) -> None:
+    """The outcome of the last push to each remote: `status` tells a refused push from one not
+    made yet. Best effort, like `record_run`."""
+    pushes = last_pushes(archive)
+    pushes[remote] = {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "error": error,
+    }
+    with contextlib.suppress(OSError, ClaudeBackupError):
+        write_atomic(git_dir(archive) / PUSHLOG, json_bytes(pushes))
+
+
+def last_pushes(archive: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((git_dir(archive) / PUSHLOG).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@contextmanager
+def sync_running(archive: Path) -> Iterator[None]:
+    """While a sync holds the archive: who and since when, for `status` (best effort)."""
+    entry = {
+        "pid": os.getpid(),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    path = git_dir(archive) / RUNNING
+    with contextlib.suppress(OSError, ClaudeBackupError):
+        write_atomic(path, json_bytes(entry))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def running_sync(archive: Path) -> dict[str, Any] | None:
+    """The sync running on `archive` now, if any: a record left by a process that died (kill
+    -9, a crash) is not one."""
+    try:
+        data = json.loads((git_dir(archive) / RUNNING).read_bytes())
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(pid):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no cheap check: the lock file says the rest
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

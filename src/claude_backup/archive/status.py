@@ -12,7 +12,7 @@ from typing import Any
 
 from claude_backup.archive.remote import list_remotes, redact
 from claude_backup.archive.repository import Archive
-from claude_backup.archive.runlog import last_run
+from claude_backup.archive.runlog import last_pushes, last_run
 from claude_backup.model.layout import CHATS, DELETED, ORG_FILE
 from claude_backup.model.naming import uuid_of
 
@@ -54,15 +54,36 @@ def archive_status(archive: Archive) -> ArchiveStatus:
     status.files_bytes = _size(root, skip_git=True)
     status.git_bytes = _size(root / ".git", skip_git=False)
     head = archive.head()
+    pushes = last_pushes(root)
     for name, url in sorted(list_remotes(archive.repo).items()):
-        seen = archive.remote_head(name)
-        state = (
-            "never pushed from here"
-            if seen is None
-            else ("up to date" if seen == head else "behind: push to update it")
-        )
+        state = remote_state(archive, name, head, pushes.get(name))
         status.remotes.append({"name": name, "url": redact(url), "state": state})
     return status
+
+
+def remote_state(
+    archive: Archive, name: str, head: bytes | None, push: dict[str, Any] | None
+) -> str:
+    """Where the remote stands, as far as this archive knows (no network): from the
+    remote-tracking branch (set by our pushes and by `git fetch`) and the last push's outcome."""
+    seen = archive.remote_head(name)
+    failed = push.get("error") if isinstance(push, dict) else None
+    if failed:
+        return f"the last push failed ({push.get('at') if push else ''}): {failed}"
+    if seen is None:
+        return "never pushed from here"
+    if seen == head:
+        return "up to date"
+    if head is None:
+        return "the remote has commits; this archive has none"
+    if archive.is_ancestor(seen, head):
+        return "behind this archive: run `claude-backup push` to update it"
+    if archive.is_ancestor(head, seen):
+        return "ahead of this archive: it has commits pushed from elsewhere"
+    return (
+        "diverged: the remote has commits this archive lacks; push refuses to overwrite them "
+        "(see `claude-backup push --help`)"
+    )
 
 
 def count_chats(root: Path) -> list[OrgCount]:

@@ -11,12 +11,15 @@ import typer
 from claude_backup import __version__
 from claude_backup.cli import config, demo, key, read, remote, schedule, status, sync, verify
 from claude_backup.cli.common import stdout_closed
+from claude_backup.cli.helpstyle import conventional_help
 from claude_backup.errors import Interrupted
 
+conventional_help()
 app = typer.Typer(
     name="claude-backup",
     help="A complete, private, git-versioned archive of your Claude.ai chats.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # click's plain help: CHAT, INTEGER, [default: 2], as git and click do
     pretty_exceptions_enable=False,  # its tracebacks show local variables: never the key
     context_settings={"help_option_names": ["-h", "--help"]},
 )

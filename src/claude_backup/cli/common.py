@@ -9,16 +9,58 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from claude_backup.errors import ClaudeBackupError, Interrupted
 from claude_backup.text import one_line
 
+if TYPE_CHECKING:
+    from claude_backup.locate import Located
+
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, nothing else.")]
+WHICH_ARCHIVE = (
+    "Default: $CLAUDE_BACKUP_ARCHIVE, else the archive you are in, else the config file's, "
+    "else the one used last, else your user data folder."
+)
+ArchiveOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--archive",
+        "-a",
+        metavar="PATH",
+        help=f"The archive folder (a git repository). {WHICH_ARCHIVE}",
+        show_default=False,
+    ),
+]
+ArchiveArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="ARCHIVE",
+        help="The archive folder, as with -a/--archive.",
+        show_default=False,
+    ),
+]
+
+
+def which_archive(
+    positional: Path | None, option: Path | None, *, announce: bool = True
+) -> Located:
+    """The archive a command works on, named either way (`sync DIR` or `sync -a DIR`), found
+    as locate.py says; an archive found without being named is said on stderr."""
+    from claude_backup.errors import UsageError
+    from claude_backup.locate import locate_archive
+
+    if positional is not None and option is not None and positional != option:
+        raise UsageError(f"two archives given ({positional} and --archive {option}); give one")
+    located = locate_archive(option or positional)
+    if announce and located.implicit:
+        typer.echo(f"claude-backup: archive {located.path} ({located.source})", err=True)
+    return located
 
 
 def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = False) -> NoReturn:

@@ -1,14 +1,15 @@
 """`claude-backup demo`: the whole job against a simulated Claude.ai on 127.0.0.1, no key needed.
 
 A first sync, then changes on the "server" (a rename, a new branch, new messages, a deletion),
-a second sync, and the resulting git history: what the tool does, in a few seconds.
+a second sync, the short history, and the reading commands (`show`, `log`, `search`, `export`)
+run on the result: what the tool does, in a few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 
 from claude_backup.childenv import scrubbed_environ
-from claude_backup.cli.common import DebugOption, run_command
+from claude_backup.cli.common import ArchiveOption, DebugOption, run_command
 
 DEMO_KEY = "sk-ant-sid01-fake.demo.key"  # not a real key: the simulated server only
 
@@ -25,18 +26,27 @@ def demo(
     folder: Annotated[
         Path | None,
         typer.Argument(
+            metavar="ARCHIVE",
             help="Where to create the demo archive (default: a new temp folder).",
             show_default=False,
         ),
     ] = None,
-    chats: Annotated[int, typer.Option(min=1, max=500, help="Chats on the simulated server.")] = 12,
+    archive: ArchiveOption = None,
+    chats: Annotated[
+        int, typer.Option(min=1, max=500, metavar="N", help="Chats on the simulated server.")
+    ] = 12,
     debug: DebugOption = False,
 ) -> None:
-    """Run a complete backup against a simulated Claude.ai and show the git history it makes."""
+    """Run a complete backup against a simulated Claude.ai, then read the archive it made."""
 
     def work() -> int:
-        target = folder or Path(tempfile.mkdtemp(prefix="claude-backup-demo-")) / "archive"
-        run_demo(target, chats)
+        from claude_backup.errors import UsageError
+
+        if folder is not None and archive is not None and folder != archive:
+            raise UsageError(f"two archives given ({folder} and --archive {archive}); give one")
+        given = folder or archive
+        target = given or Path(tempfile.mkdtemp(prefix="claude-backup-demo-")) / "archive"
+        run_demo(target.absolute(), chats)
         return 0
 
     run_command(work, debug)
@@ -75,7 +85,7 @@ def run_demo(archive: Path, chats: int) -> None:
 
         personal = account.orgs[0]
         first, second, third, fourth = list(personal.chats.values())[:4]
-        model.rename_chat(first.uuid, "Renamed on claude.ai")
+        model.rename_chat(first.uuid, "Lisbon itinerary, final", bump_updated=True)
         model.edit_branch(second.uuid)
         model.add_messages(third.uuid, 2)
         model.delete_chat(fourth.uuid)
@@ -92,20 +102,60 @@ def run_demo(archive: Path, chats: int) -> None:
         )
         _say("3. Second sync: only what changed is fetched")
         asyncio.run(run(key, settings, reporter))
-    _say("4. The history (git log --stat):")
-    _show_log(archive)
-    _say(f"The demo archive is in {archive}. Try: git -C '{archive}' log --follow -p -- '<file>'")
+    _say("4. The history: one commit per sync that changed something")
+    _git(archive, "--no-pager", "log", "--format=%h  %ad  %s", "--date=format:%H:%M:%S")
+    title = "Lisbon itinerary"
+    _say("5. Reading the archive, offline")
+    _run(f"claude-backup show {title}", ["show", title, "-a", str(archive)], lines=14)
+    _run(f"claude-backup log {title}", ["log", title, "-a", str(archive)])
+    _run("claude-backup search sourdough", ["search", "sourdough", "-a", str(archive)])
+    site = archive.parent / "website"
+    _run(
+        f"claude-backup export {site}",
+        ["export", str(site), "-a", str(archive)],
+    )
+    _say(f"The demo archive is in {archive}; it is a plain git repository. Try:")
+    typer.echo(f"  claude-backup status -a '{archive}'")
+    typer.echo(f"  claude-backup show --branch all '{second.name}' -a '{archive}'")
+    typer.echo(f"  git -C '{archive}' log --stat")
 
 
 def _say(text: str) -> None:
     typer.secho(f"\n{text}", bold=True)
 
 
-def _show_log(archive: Path) -> None:
+def _run(shown: str, args: list[str], *, lines: int = 0) -> None:
+    """One of our commands, as a user would type it, and (the start of) its output."""
+    typer.secho(f"$ {shown}", dim=True)
+
+    archive = Path(args[args.index("-a") + 1])
+    # its own config folder: the demo must not become the archive used last
+    env = scrubbed_environ({"CLAUDE_BACKUP_CONFIG": str(archive.parent / "config.toml")})
+    env.pop("CLAUDE_BACKUP_ARCHIVE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_backup", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    output = result.stdout.splitlines()
+    shown_lines = output[:lines] if lines else output
+    for line in shown_lines:
+        typer.echo(f"  {line}")
+    if len(output) > len(shown_lines):
+        typer.echo(f"  … ({len(output) - len(shown_lines)} more lines)")
+    if result.returncode != 0:
+        typer.echo(f"  {result.stderr.strip()}", err=True)
+
+
+def _git(archive: Path, *args: str) -> None:
+    import shutil
+
     git = shutil.which("git")
     if git:
-        command = [git, "-C", str(archive), "--no-pager", "log", "--stat=120"]
-        subprocess.run(command, check=False, env=scrubbed_environ())
+        subprocess.run([git, "-C", str(archive), *args], check=False, env=scrubbed_environ())
         return
     from claude_backup.archive.history import print_log
 

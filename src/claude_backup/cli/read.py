@@ -1,12 +1,14 @@
 """Reading the archive: `show`, `log`, `export`, `search`, `import`. No network.
 
-Each command finds its archive like `sync` does (see locate.py): --archive, else
-$CLAUDE_BACKUP_ARCHIVE, else the archive around the current folder, else the default one.
+Each command finds its archive like `sync` does (see locate.py): -a/--archive, else
+$CLAUDE_BACKUP_ARCHIVE, else the archive around the current folder, else the config file's,
+else the one used last, else the default one; one found without being named is said on stderr.
 Heavy modules (dulwich, markdown-it, pygments) load only inside the command that needs them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,30 +17,35 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from claude_backup.cli.common import DebugOption, run_command
+from claude_backup.cli.common import (
+    ArchiveOption,
+    DebugOption,
+    JsonOption,
+    run_command,
+    which_archive,
+)
+from claude_backup.text import plural
 
 if TYPE_CHECKING:
     from claude_backup.read.search import Hit, Query, Version
     from claude_backup.read.source import DiskSnapshot
 
-ArchiveOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="The archive. Default: $CLAUDE_BACKUP_ARCHIVE, else the archive you are in, "
-        "else your user data folder.",
-        show_default=False,
+BRANCHES = ("current", "all")
+ChatWords = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="CHAT", help="A chat uuid, the start of one, or title words.", show_default=False
     ),
 ]
-BRANCHES = ("current", "all")
 
 
-def _root(archive: Path | None) -> Path:
-    from claude_backup.locate import find_archive
+def _root(archive: Path | None, *, announce: bool = True) -> Path:
+    from claude_backup.locate import remember
     from claude_backup.read.source import require_archive
 
-    return require_archive(find_archive(archive))
+    root = require_archive(which_archive(None, archive, announce=announce).path.absolute())
+    remember(root)
+    return root
 
 
 def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -50,22 +57,39 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 
 
 def show(
-    chat: Annotated[str, typer.Argument(help="A chat uuid, the start of one, or title words.")],
+    chat: ChatWords,
     at: Annotated[
         str | None,
         typer.Option(
+            metavar="REV",
             help="Show the chat as it was at this revision: a sha, HEAD~2, a date.",
             show_default=False,
         ),
     ] = None,
     branch: Annotated[
-        str, typer.Option(help="current: the branch selected on claude.ai; all: every branch.")
+        str,
+        typer.Option(
+            metavar="current|all",
+            help="current: the branch selected on claude.ai; all: every branch.",
+        ),
     ] = "current",
-    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="md|json",
+            help="md: Markdown as stored; json: the chat's JSON. [default: md; on a terminal, "
+            "rendered in a pager]",
+            show_default=False,
+        ),
+    ] = None,
     archive: ArchiveOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Print one chat as Markdown (or its JSON), now or at any past sync."""
+    """Print one chat as Markdown (or its JSON), now or at any past sync.
+
+    Examples: `claude-backup show Plan a trip`, `claude-backup show 4ba4 --at HEAD~2`.
+    """
 
     def work() -> int:
         from claude_backup.model.canonical import json_bytes
@@ -74,7 +98,7 @@ def show(
         from claude_backup.read.tree import MessageTree
 
         mode = _choice(branch, BRANCHES, "--branch")
-        kind = _choice(fmt, ("md", "json"), "--format")
+        kind = _choice(fmt or "md", ("md", "json"), "--format")
         root = _root(archive)
         if at is not None:
             from claude_backup.archive.history import History
@@ -82,7 +106,7 @@ def show(
             snapshot: Any = History(root).snapshot(at)
         else:
             snapshot = DiskSnapshot(root)
-        file = find_chat(snapshot, chat)
+        file = find_chat(snapshot, " ".join(chat))
         data = load_chat(snapshot, file)
         if kind == "json":
             if mode == "current":
@@ -96,15 +120,22 @@ def show(
             extra.append(("Deleted on claude.ai", "yes"))
         if at is not None:
             extra.append(("As of", snapshot.label))
-        typer.echo(render_chat(data, "all" if mode == "all" else "current", extra), nl=False)
+        text = render_chat(data, "all" if mode == "all" else "current", extra)
+        if fmt is None and sys.stdout.isatty():
+            from claude_backup.cli.terminal import page_markdown
+
+            page_markdown(text)
+        else:
+            typer.echo(text, nl=False)
         return 0
 
     run_command(work, debug)
 
 
 def log(
-    chat: Annotated[str, typer.Argument(help="A chat uuid, the start of one, or title words.")],
+    chat: ChatWords,
     archive: ArchiveOption = None,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """The history of one chat across syncs: created, updated, renamed, deleted."""
@@ -114,16 +145,28 @@ def log(
         from claude_backup.read.markdown import chat_title, format_time
         from claude_backup.read.source import DiskSnapshot, NoMatch, find_chat, load_chat
 
-        root = _root(archive)
+        root = _root(archive, announce=not json_output)
         history = History(root)
         snapshot: Any = DiskSnapshot(root)
+        name = " ".join(chat)
         try:
-            file = find_chat(snapshot, chat)
+            file = find_chat(snapshot, name)
         except NoMatch:
             snapshot = HistorySnapshot(history)  # pruned since: look in the history
-            file = find_chat(snapshot, chat)
+            file = find_chat(snapshot, name)
         latest = load_chat(snapshot, file)
         events = chat_log(history, file.uuid)
+        if json_output:
+            data = {
+                "archive": str(root),
+                "chat": file.uuid,
+                "title": chat_title(latest),
+                "file": str(root / file.path),
+                "created_at": latest.get("created_at"),
+                "events": [{"when": e.when, "commit": e.commit, "what": e.what} for e in events],
+            }
+            typer.echo(json.dumps(data, ensure_ascii=False))
+            return 0
         typer.echo(f"{chat_title(latest)}  {file.uuid}")
         typer.echo(f"created on claude.ai {format_time(latest.get('created_at'))}")
         if not events:
@@ -132,13 +175,23 @@ def log(
             typer.echo(f"{event.when}  {event.commit}  {event.what}")
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
 def export(
-    out: Annotated[Path, typer.Argument(help="The folder to write (new, empty, or an export).")],
-    fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "html",
-    branch: Annotated[str, typer.Option(help="Markdown only: all or current.")] = "all",
+    out: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUTDIR", help="The folder to write (new, empty, or an export of this format)."
+        ),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="html|md", help="A website, or Markdown files.")
+    ] = "html",
+    branch: Annotated[
+        str,
+        typer.Option(metavar="all|current", help="Markdown only: every branch, or the current."),
+    ] = "all",
     archive: ArchiveOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -160,23 +213,31 @@ def export(
             projects=project_names(root),
             archive=root,
         )
-        where = out / ("index.html" if kind == "html" else "index.md")
-        typer.echo(f"{count} chats exported; open {where}")
+        where = out.absolute() / ("index.html" if kind == "html" else "index.md")
+        typer.echo(f"{plural(count, 'chat')} exported from {root}; open {where}")
         return 0
 
     run_command(work, debug)
 
 
 def search(
-    query: Annotated[list[str], typer.Argument(help='Words (all must match) or "a phrase".')],
+    query: Annotated[
+        list[str], typer.Argument(metavar="WORDS", help='Words (all must match) or "a phrase".')
+    ],
     all_history: Annotated[
-        bool, typer.Option(help="Also search versions since edited, renamed or deleted.")
+        bool,
+        typer.Option(
+            "--all-history", help="Also search versions since edited, renamed or deleted."
+        ),
     ] = False,
-    limit: Annotated[int, typer.Option(min=1, help="Show at most this many chats.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Show at most this many chats.")
+    ] = 50,
     archive: ArchiveOption = None,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Find chats by their title and message text."""
+    """Find chats by their title and message text. Exit code 1 when nothing matches (as grep)."""
 
     def work() -> int:
         from claude_backup.read.search import Query
@@ -184,11 +245,14 @@ def search(
         from claude_backup.read.source import DiskSnapshot
 
         parsed = Query.parse(" ".join(_quote(q) for q in query))
-        root = _root(archive)
+        root = _root(archive, announce=not json_output)
         snapshot = DiskSnapshot(root)
         hits = run_search(snapshot, parsed)
         if all_history:
             hits += _history_hits(root, snapshot, parsed)
+        if json_output:
+            typer.echo(json.dumps(_hits_json(root, hits, limit), ensure_ascii=False))
+            return 0 if hits else 1
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         for hit in hits[:limit]:
             _print_hit(hit, color)
@@ -199,7 +263,25 @@ def search(
             return 1
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
+
+
+def _hits_json(root: Path, hits: list[Hit], limit: int) -> dict[str, Any]:
+    return {
+        "archive": str(root),
+        "total": len(hits),
+        "hits": [
+            {
+                "chat": hit.uuid,
+                "title": hit.title,
+                "file": str(root / hit.path),
+                "updated_at": hit.updated_at,
+                "where": hit.where or None,
+                "snippet": hit.snippet,
+            }
+            for hit in hits[:limit]
+        ],
+    }
 
 
 def _quote(word: str) -> str:
@@ -259,11 +341,13 @@ def _print_hit(hit: Hit, color: bool) -> None:
 
 def import_export(
     exports: Annotated[
-        list[Path], typer.Argument(help="The export: its zip(s), or the unpacked folder.")
+        list[Path],
+        typer.Argument(metavar="EXPORT", help="The export: its zip(s), or the unpacked folder."),
     ],
     account: Annotated[
         str | None,
         typer.Option(
+            metavar="EMAIL|UUID",
             help="Whose export it is (an email or account uuid), for exports whose chats do "
             "not say (older exports without users.json). Default: the export's only user, "
             "or the archive's only account.",
@@ -280,11 +364,12 @@ def import_export(
     """
 
     def work() -> int:
-        from claude_backup.locate import find_archive
+        from claude_backup.locate import remember
         from claude_backup.sync.importer import import_export as run_import
 
-        root = find_archive(archive)
+        root = which_archive(None, archive).path.absolute()
         report = run_import(root, exports, account)
+        remember(root)
         for reason in report.skipped:
             typer.echo(f"claude-backup: skipped {reason}", err=True)
         counts = (

@@ -7,20 +7,19 @@ from typing import Annotated
 
 import typer
 
-from claude_backup.cli.common import DebugOption, run_command
-
-ArchiveArg = Annotated[
-    Path | None,
-    typer.Argument(
-        help="The archive folder. Default: $CLAUDE_BACKUP_ARCHIVE, else the archive you are in, "
-        "else your user data folder.",
-        show_default=False,
-    ),
-]
+from claude_backup.cli.common import (
+    ArchiveArgument,
+    ArchiveOption,
+    DebugOption,
+    JsonOption,
+    run_command,
+    which_archive,
+)
 
 
 def push(
-    archive: ArchiveArg = None,
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
     remote: Annotated[
         str | None,
         typer.Option(
@@ -33,6 +32,7 @@ def push(
         bool,
         typer.Option(help="Overwrite the remote's branch even if it has commits we lack."),
     ] = False,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Push the archive's main branch to a private git remote.
@@ -43,11 +43,30 @@ def push(
         claude-backup remote add origin git@github.com:me/claude-archive.git
         claude-backup push
     """
-    from claude_backup.archive.remote import push_archive
-    from claude_backup.locate import find_archive
 
     def work() -> int:
-        result = push_archive(find_archive(archive), remote, force=force)
+        import json
+
+        from claude_backup.archive.remote import push_archive
+        from claude_backup.locate import remember
+
+        root = which_archive(archive, archive_option, announce=not json_output).path.absolute()
+        result = push_archive(root, remote, force=force)
+        remember(root)
+        if json_output:
+            data = {
+                "archive": str(root),
+                "remote": result.remote,
+                "branch": result.branch,
+                "old": result.old,
+                "new": result.new,
+                "forced": result.forced,
+                "note": result.note,
+            }
+            typer.echo(json.dumps(data, ensure_ascii=False))
+            return 0
+        if result.note:
+            typer.echo(f"claude-backup: {result.note}", err=True)
         if not result.changed:
             typer.echo(f"{result.remote} is up to date ({result.branch} {result.new[:12]})")
         elif result.old is None:
@@ -59,7 +78,7 @@ def push(
             )
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
 remote_app = typer.Typer(
@@ -75,15 +94,40 @@ def remote_add(
     url: Annotated[
         str, typer.Argument(help="Where it is: an ssh, https, git or file URL, or a path.")
     ],
-    archive: ArchiveArg = None,
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Add a remote to push to. Credentials are never stored: no password in the URL."""
+    _set(name, url, archive, archive_option, debug, replace=False)
+
+
+@remote_app.command("set-url")
+def remote_set_url(
+    name: Annotated[str, typer.Argument(help="The remote's name, e.g. origin.")],
+    url: Annotated[str, typer.Argument(help="Its new URL: ssh, https, git, file, or a path.")],
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Change where a remote is, as `git remote set-url` does."""
+    _set(name, url, archive, archive_option, debug, replace=True)
+
+
+def _set(
+    name: str,
+    url: str,
+    archive: Path | None,
+    archive_option: Path | None,
+    debug: bool,
+    *,
+    replace: bool,
+) -> None:
     from claude_backup.archive.remote import add_remote, redact
-    from claude_backup.locate import find_archive
 
     def work() -> int:
-        stored = add_remote(find_archive(archive), name, url)
+        root = which_archive(archive, archive_option).path
+        stored = add_remote(root, name, url, replace=replace)
         typer.echo(f"{name}\t{redact(stored)}")
         return 0
 
@@ -93,32 +137,42 @@ def remote_add(
 @remote_app.command("remove")
 def remote_remove(
     name: Annotated[str, typer.Argument(help="The remote's name.")],
-    archive: ArchiveArg = None,
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Forget a remote (the remote repository itself is left alone)."""
     from claude_backup.archive.remote import remove_remote
-    from claude_backup.locate import find_archive
 
     def work() -> int:
-        remove_remote(find_archive(archive), name)
+        remove_remote(which_archive(archive, archive_option).path, name)
         return 0
 
     run_command(work, debug)
 
 
 @remote_app.command("list")
-def remote_list(archive: ArchiveArg = None, debug: DebugOption = False) -> None:
+def remote_list(
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
+    json_output: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
     """Show each remote's name and URL (passwords hidden)."""
     from claude_backup.archive.remote import remotes_of
-    from claude_backup.locate import find_archive
 
     def work() -> int:
-        for name, url in sorted(remotes_of(find_archive(archive)).items()):
+        import json
+
+        remotes = remotes_of(which_archive(archive, archive_option, announce=not json_output).path)
+        if json_output:
+            typer.echo(json.dumps(dict(sorted(remotes.items())), ensure_ascii=False))
+            return 0
+        for name, url in sorted(remotes.items()):
             typer.echo(f"{name}\t{url}")
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
 def register(app: typer.Typer) -> None:

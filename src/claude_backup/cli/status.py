@@ -7,14 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
-from claude_backup.cli.common import DebugOption, run_command
+from claude_backup.cli.common import (
+    ArchiveArgument,
+    ArchiveOption,
+    DebugOption,
+    JsonOption,
+    run_command,
+    which_archive,
+)
 
 
 def status(
-    archive: Annotated[
-        Path | None,
-        typer.Argument(help="The archive (default: found as for sync).", show_default=False),
-    ] = None,
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -25,9 +30,11 @@ def status(
     ] = False,
     max_age: Annotated[
         str,
-        typer.Option(help="With --check: how old the last good sync may be (90m, 26h, 2d)."),
+        typer.Option(
+            metavar="AGE", help="With --check: how old the last good sync may be (90m, 26h, 2d)."
+        ),
     ] = "26h",
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Last sync and its result, the key's age, chats per organization, size, remotes.
@@ -37,7 +44,7 @@ def status(
     """
 
     if check:
-        run_command(lambda: _check(archive, max_age), debug)
+        run_command(lambda: _check(archive, archive_option, max_age), debug)
 
     def work() -> int:
         import json
@@ -45,27 +52,30 @@ def status(
 
         from claude_backup.archive.repository import Archive
         from claude_backup.archive.status import archive_status
-        from claude_backup.config import load
         from claude_backup.errors import ArchiveError
-        from claude_backup.locate import find_archive
         from claude_backup.read.memory_mode import MELANGE_NOTE, melange_orgs
         from claude_backup.text import human_size
 
-        path = find_archive(archive, configured=load({})["archive"].value)
+        located = which_archive(archive, archive_option, announce=False)
+        path = located.path.absolute()
         if not (path / ".git").exists():
-            raise ArchiveError(f"no archive at {path} yet; run `claude-backup sync` first")
+            raise ArchiveError(
+                f"no archive at {path} ({located.source}) yet; run `claude-backup sync "
+                f"{path}` first, or name yours with -a"
+            )
         info = archive_status(Archive.open(path))
         per_file = melange_orgs(path)
         if json_output:
             out = {**asdict(info), "memory_per_file": per_file}
             typer.echo(json.dumps(out, ensure_ascii=False))
             return 0
-        typer.echo(f"archive: {info.path}")
+        how = "" if located.source == "given" else f" ({located.source})"
+        typer.echo(f"archive: {info.path}{how}")
         last = info.last_sync
         if last:
-            result = last.get("result")
-            detail = f" ({last.get('message')})" if result == "error" else ""
-            typer.echo(f"last sync: {last.get('finished_at')}, {result}{detail}")
+            typer.echo(f"last sync: {last.get('finished_at')}, {last_sync_text(last)}")
+        else:
+            typer.echo("last sync: none recorded")
         for line in key_lines(last):
             typer.echo(line)
         if info.last_commit:
@@ -87,6 +97,17 @@ def status(
         return 0
 
     run_command(work, debug, json_output=json_output)
+
+
+def last_sync_text(last: dict[str, Any]) -> str:
+    result = last.get("result")
+    if result == "interrupted":
+        return "interrupted (Ctrl-C or SIGTERM); the next sync commits what it had saved"
+    if result == "error":
+        return f"error, exit code {last.get('exit_code')}: {last.get('message') or 'no message'}"
+    if result == "partial":
+        return "partial: some items failed and will be retried (exit code 3)"
+    return str(result)
 
 
 def schedule_line(archive: Path) -> str:
@@ -113,12 +134,10 @@ def key_lines(last: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _check(archive: Path | None, max_age: str) -> int:
+def _check(archive: Path | None, archive_option: Path | None, max_age: str) -> int:
     from claude_backup.archive.health import check_health
-    from claude_backup.config import load
-    from claude_backup.locate import find_archive
 
-    path = find_archive(archive, configured=load({})["archive"].value)
+    path = which_archive(archive, archive_option, announce=False).path.absolute()
     healthy, line = check_health(path, max_age)
     typer.echo(line)
     return 0 if healthy else 1

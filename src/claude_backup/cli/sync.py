@@ -7,18 +7,12 @@ from typing import Annotated
 
 import typer
 
-from claude_backup.cli.common import DebugOption, run_command
+from claude_backup.cli.common import ArchiveArgument, ArchiveOption, DebugOption, run_command
 
 
 def sync(
-    archive: Annotated[
-        Path | None,
-        typer.Argument(
-            help="The archive folder (a git repository). Default: $CLAUDE_BACKUP_ARCHIVE, "
-            "else the archive you are in, else the config file's, else your user data folder.",
-            show_default=False,
-        ),
-    ] = None,
+    archive: ArchiveArgument = None,
+    archive_option: ArchiveOption = None,
     base_url: Annotated[
         str | None,
         typer.Option(help="Where the Claude.ai API lives. [default: https://claude.ai]"),
@@ -169,6 +163,10 @@ def sync(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("-v", "--verbose", help="Also print notes (an organization skipped, ...)."),
+    ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable summary, nothing else.")
     ] = False,
@@ -176,9 +174,10 @@ def sync(
 ) -> None:
     """Fetch every new or changed chat and commit the changes to the archive.
 
-    The session key is read from CLAUDE_SESSION_KEY, else from stdin (one key per line, one per
-    account), else --session-key-file, else your browser's cookies. Settings come from flags,
-    else CLAUDE_BACKUP_* variables, else the config file (see `claude-backup config show`).
+    The session key is read from --session-key-file, else CLAUDE_SESSION_KEY, else stdin (one
+    key per line, one per account), else your browser's cookies (--browser: that one only).
+    Settings come from flags, else CLAUDE_BACKUP_* variables, else the config file (see
+    `claude-backup config show`).
 
     Examples:
 
@@ -215,10 +214,12 @@ def sync(
 
         return run_sync(
             archive,
+            archive_option,
             flags,
             key_file=session_key_file,
             browser=browser,
             quiet=quiet,
+            verbose=verbose,
             json_output=json_output,
             debug=debug,
         )

@@ -12,22 +12,31 @@ from urllib.parse import urlsplit
 import typer
 
 from claude_backup.archive.runlog import AccountRun, record_run
+from claude_backup.cli.common import which_archive
 from claude_backup.client import Politeness
 from claude_backup.config import load
-from claude_backup.errors import ClaudeBackupError, CommittedButFailed, PartialSync, UsageError
+from claude_backup.errors import (
+    ArchiveLocked,
+    ClaudeBackupError,
+    CommittedButFailed,
+    PartialSync,
+    PushError,
+    UsageError,
+)
 from claude_backup.hosts import is_loopback
 from claude_backup.keyage import KeyAge, KeyAges, ages_path, now_utc
 from claude_backup.keys import SessionKey, find_keys
-from claude_backup.locate import find_archive
+from claude_backup.locate import remember
 from claude_backup.notify import Alerts
 from claude_backup.read.memory_mode import MELANGE_NOTE
 from claude_backup.sync.progress import make_reporter
-from claude_backup.sync.run import AccountReport, SyncReport, SyncSettings, run
-from claude_backup.text import one_line
+from claude_backup.sync.run import AccountFailed, AccountReport, SyncReport, SyncSettings, run
+from claude_backup.text import one_line, plural
 
 
 def run_sync(
     archive: Path | None,
+    archive_option: Path | None,
     flags: dict[str, Any],
     *,
     key_file: Path | None,
@@ -35,18 +44,19 @@ def run_sync(
     quiet: bool,
     json_output: bool,
     debug: bool = False,
+    verbose: bool = False,
 ) -> int:
     """Sync, then tell whoever asked (--notify, --notify-command, --ping-url) how it ended."""
     try:
         settings_values = load(flags)
     except ClaudeBackupError as exc:  # a broken config file: the flags' targets still hear of it
-        report_problems(alerts_from(flags).failure(exc, archive))
+        report_problems(alerts_from(flags).failure(exc, archive_option or archive))
         raise
     value = {name: v.value for name, v in settings_values.items()}
     alerts = alerts_from(value)
     target: Path | None = None
     try:
-        target = find_archive(archive, configured=value["archive"])
+        target = which_archive(archive, archive_option, announce=False).path.absolute()
         summary = _sync(
             target,
             value,
@@ -54,6 +64,7 @@ def run_sync(
             key_file=key_file,
             browser=browser,
             quiet=quiet,
+            verbose=verbose,
             json_output=json_output,
             debug=debug,
         )
@@ -88,6 +99,7 @@ def _sync(
     quiet: bool,
     json_output: bool,
     debug: bool = False,
+    verbose: bool = False,
 ) -> str:
     """The sync itself; returns a one-paragraph summary for a success notification."""
     url = check_base_url(value["base_url"])
@@ -116,38 +128,64 @@ def _sync(
         code=value["code"],
         full_pass_hours=value["full_pass_hours"],
     )
-    reporter = make_reporter(quiet=quiet, json_output=json_output)
+    reporter = make_reporter(quiet=quiet, json_output=json_output, verbose=verbose)
     started = time.monotonic()
+    failed: AccountFailed | None = None
     try:
         report = asyncio.run(run(keys, settings, reporter))
+    except AccountFailed as exc:  # a later account failed: the earlier ones are committed
+        failed, report = exc, exc.report
+    except ArchiveLocked:
+        raise  # the sync holding the archive writes the record, not this refused one
     except BaseException as exc:
         record_run(settings.archive, started, error=exc, key_ages=ages)
         raise
     finally:
         reporter.close()
     runs = [AccountRun(a.account, a.commit, a.fetched, len(a.failures)) for a in report.accounts]
-    unrecorded = record_run(settings.archive, started, accounts=runs, key_ages=ages)
-    pushed = None
-    if value["push"]:  # even after a partial sync: its commit is sound
-        pushed = push_after_sync(settings.archive, value["remote"], quiet=quiet or json_output)
+    unrecorded = record_run(settings.archive, started, accounts=runs, error=failed, key_ages=ages)
+    remember(settings.archive)
+    pushed, push_error = None, None
+    if value["push"] and failed is None:  # even after a partial sync: its commit is sound
+        try:
+            pushed = push_after_sync(settings.archive, value["remote"])
+        except PushError as exc:
+            push_error = exc
     lines = [account_line(account) for account in report.accounts]
     lines.append(f"done in {report.seconds:.1f} s; archive: {settings.archive}")
+    if pushed is not None:
+        lines.append(push_line(pushed))
     if json_output:
         data = summary_json(report, settings.archive, pushed)
         data["warnings"] = warnings
+        error = push_error or failed
+        if error is not None:
+            data.update(error=one_line(str(error), 500), exit_code=error.exit_code)
         typer.echo(json.dumps(data, ensure_ascii=False))
     elif not quiet:
         for line in lines:
             typer.echo(line)
+        if pushed is not None and pushed.get("note"):
+            typer.echo(f"claude-backup: {pushed['note']}", err=True)
         for note in notes(report, debug=debug):
             typer.echo(f"claude-backup: {note}", err=True)
         for warning in warnings:  # after the summary, where it is seen
             typer.echo(f"claude-backup: warning: {warning}", err=True)
     for failure in report.failures:
         typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
+    if failed is not None:
+        raise failed.error
     after = after_commit_problems(report, unrecorded)
     if after:
         raise CommittedButFailed("; ".join(after))
+    if push_error is not None:
+        commits = [a.commit[:12] for a in report.accounts if a.commit]
+        landed = (
+            f"the sync's commit {', '.join(commits)} is in the archive"
+            if commits
+            else "the archive is as the sync left it"
+        )
+        raise PushError(f"{push_error}; {landed}: run `claude-backup push` to retry")
     if report.failures:
         listed = "; ".join(one_line(f, 200) for f in report.failures[:5])
         raise PartialSync(
@@ -219,24 +257,39 @@ def after_commit_problems(report: SyncReport, unrecorded: str | None) -> list[st
     return problems
 
 
-def push_after_sync(archive: Path, remote: str | None, *, quiet: bool) -> dict[str, Any]:
+def push_after_sync(archive: Path, remote: str | None) -> dict[str, Any]:
     """Push a synced archive; a failed push (PushError, exit 9) leaves the sync's commit as is."""
     from claude_backup.archive.remote import push_archive
 
     result = push_archive(archive, remote)
-    if not quiet:
-        done = f"pushed {result.new[:12]}" if result.changed else "already up to date"
-        typer.echo(f"{result.remote}: {done}", err=True)
-    return {"remote": result.remote, "commit": result.new, "changed": result.changed}
+    pushed = {"remote": result.remote, "commit": result.new, "changed": result.changed}
+    return {**pushed, "note": result.note} if result.note else pushed
+
+
+def push_line(pushed: dict[str, Any]) -> str:
+    done = f"pushed {pushed['commit'][:12]}" if pushed["changed"] else "already up to date"
+    return f"{pushed['remote']}: {done}"
+
+
+KIND_WORDS = {
+    "new": ("new chat", "new chats"),
+    "updated": ("updated chat", "updated chats"),
+    "branch": ("chat with a new branch", "chats with new branches"),
+    "renamed": ("renamed chat", "renamed chats"),
+    "restored": ("restored chat", "restored chats"),
+    "deleted": ("chat deleted on claude.ai", "chats deleted on claude.ai"),
+    "pruned": ("pruned chat", "pruned chats"),
+    "moved": ("moved chat", "moved chats"),
+}
 
 
 def account_line(account: AccountReport) -> str:
     extras = account.extras.line()
     if account.commit is None:
-        return f"{account.account}: no changes ({account.unchanged} chats up to date)"
+        return f"{account.account}: no changes ({plural(account.unchanged, 'chat')} up to date)"
     assert account.summary is not None
     counts = account.summary.counts()
-    parts = ", ".join(f"{n} {kind} chats" for kind, n in counts.items() if n)
+    parts = ", ".join(plural(counts[k], *KIND_WORDS[k]) for k in KIND_WORDS if counts[k])
     parts = "; ".join(p for p in (parts, extras) if p) or "files updated"
     return f"{account.account}: {parts}; commit {account.commit[:12]}"
 

@@ -878,17 +878,31 @@ class FakeClaude:
             ]
 
 
-_DEMO_NAMES = (
+_DEMO_NAMES = (  # what a real account's sidebar looks like (the fuzzing names are in tests)
     "Plan a trip to Lisbon",
-    "Refactor the parser",
-    "",
-    "Recipe: sourdough 🍞",
-    "../../etc/passwd",
-    "Notes\nwith a newline",
-    "שלום עולם RTL",
+    "Refactor the config parser",
+    "Sourdough starter schedule 🍞",
     "Budget 2026 / Q1",
-    "x" * 300,
-    "CON",
+    "Explain git rebase vs merge",
+    "Cover letter for the data role",
+    "Birthday party ideas for a 7-year-old",
+    "Debug a flaky pytest fixture",
+    "Summarize the quarterly report",
+    "Spanish practice: ordering food",
+    "Garden layout for a small balcony",
+    "SQL query for monthly active users",
+    "Translate the lease into plain English",
+    "Marathon training plan, 16 weeks",
+    "Write a haiku about autumn",
+    "Compare two laptops for travel",
+    "Meal prep for a busy week",
+    "Draft a reply to the landlord",
+    "Regex for ISO dates",
+    "Bedtime story about a lighthouse",
+    "Book club questions: Middlemarch",
+    "Rust lifetimes, explained simply",
+    "Wedding toast outline",
+    "Kitchen renovation checklist",
 )
 
 
@@ -903,7 +917,8 @@ def populate_demo(
         account.add_org("API Console", ("api",))
         rng = random.Random(model.seed + 1)
         for i in range(chats):
-            name = _DEMO_NAMES[i % len(_DEMO_NAMES)] if rng.random() < 0.5 else f"Chat {i}"
+            base = _DEMO_NAMES[i % len(_DEMO_NAMES)]
+            name = base if i < len(_DEMO_NAMES) else f"{base} ({i // len(_DEMO_NAMES) + 1})"
             model.add_chat(
                 team if i % 4 == 3 else personal,
                 name,

@@ -122,7 +122,7 @@ def header(chat: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()) -> st
         ("Chat", text(chat.get("uuid"))),
     ]
     lines = [f"# {escape(chat_title(chat))}", ""]
-    lines += [f"- {name}: {escape(value)}" for name, value in facts if value]
+    lines += [f"- {name}: {_fact(name, value)}" for name, value in facts if value]
     if chat.get("is_starred") is True:
         lines.append("- Starred")
     summary = text(chat.get("summary")).strip()
@@ -132,6 +132,15 @@ def header(chat: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()) -> st
 
 
 INFERRED = "rebuilt from the messages' times (an export has no message tree)"
+
+
+def _fact(name: str, value: str) -> str:
+    """A header value; a file path as code, so it can be copied as it is (no escapes)."""
+    if name != "File":
+        return escape(value)
+    fence = "``" if "`" in value else "`"
+    return f"{fence}{value}{fence}" if fence == "`" else f"{fence} {value} {fence}"
+
 
 FORK_WORDS = {
     "edit": "versions of the next prompt (edited)",

@@ -140,27 +140,35 @@ def find_chat(snapshot: Snapshot, query: str) -> ChatFile:
         matches = [f for f in files if f.uuid.startswith(query.lower())]
         if matches:
             return _one(matches, query, snapshot, titles)
-    needle = query.casefold()
+    needle = " ".join(query.casefold().split())
+    words = needle.split(" ")
     matches = []
     exact = []
-    for file in _candidates(snapshot, files, needle):
+    for file in _candidates(snapshot, files, words):
         title = chat_title(load_chat(snapshot, file))
         titles[file.path] = title
-        if needle in title.casefold():
+        folded = title.casefold()
+        if needle in folded or all(word in folded for word in words):
             matches.append(file)
-            if title.casefold() == needle:
+            if " ".join(folded.split()) == needle:
                 exact.append(file)
     return _one(exact if len(exact) == 1 else matches, query, snapshot, titles)
 
 
-def _candidates(snapshot: Snapshot, files: Iterable[ChatFile], needle: str) -> Iterable[ChatFile]:
-    """Files that may hold `needle`: a cheap test of the raw bytes before parsing."""
-    literal = not any(c in needle for c in '"\\') and needle.isprintable()
+def _candidates(
+    snapshot: Snapshot, files: Iterable[ChatFile], words: list[str]
+) -> Iterable[ChatFile]:
+    """Files that may hold every word: a cheap test of the raw bytes before parsing."""
+    literal = all(not any(c in word for c in '"\\') and word.isprintable() for word in words)
     for file in files:
         data = snapshot.read(file.path)
         if data is None:
             continue
-        if not literal or b"\\u" in data or needle in data.decode("utf-8", "replace").casefold():
+        if not literal or b"\\u" in data:
+            yield file
+            continue
+        folded = data.decode("utf-8", "replace").casefold()
+        if all(word in folded for word in words):
             yield file
 
 
@@ -170,7 +178,10 @@ def _one(
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NoMatch(f"no chat matches {query!r} in the {snapshot.label}")
+        raise NoMatch(
+            f"no chat matches {query!r} in the {snapshot.label} (titles and uuids); to look "
+            f"in the messages too: claude-backup search {query}"
+        )
     shown = ", ".join(f"{m.uuid} {_title(snapshot, m, titles)!r}" for m in matches[:5])
     more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
     raise UsageError(f"{query!r} matches {len(matches)} chats: {shown}{more}; give a uuid")

@@ -1,6 +1,7 @@
 """What a sync shows while it runs. On a terminal: a live rich display (organizations, chats
-listed, fetched/total, rate, ETA, retry waits) with one line per saved chat. On a pipe or in
-cron: plain lines. With --quiet or --json: nothing but errors.
+listed, fetched/total, rate, time spent and left, retry waits) with one line per saved chat
+saying what changed. On a pipe or in cron: plain lines. With --quiet or --json: nothing but
+errors; details (an organization skipped) only with --verbose.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ class PlainReporter:
     """Lines for pipes and logs: one per saved chat on stdout, notes on stderr."""
 
     def __init__(
-        self, *, quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None
+        self,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
     ):
         self.quiet = quiet
+        self.verbose = verbose and not quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -41,9 +48,9 @@ class PlainReporter:
     def planned(self, fetches: int, unchanged: int) -> None:
         pass
 
-    def chat_saved(self, uuid: str, title: str) -> None:
+    def chat_saved(self, uuid: str, title: str, kind: str = "") -> None:
         if not self.quiet:
-            print(f"{uuid}  {title}", file=self.out, flush=True)
+            print(chat_line(uuid, title, kind), file=self.out, flush=True)
 
     def retrying(self, what: str, wait: float, reason: str) -> None:
         if not self.quiet:
@@ -53,6 +60,11 @@ class PlainReporter:
         if not self.quiet:
             print(f"claude-backup: {message}", file=self.err, flush=True)
 
+    def detail(self, message: str) -> None:
+        """A note worth showing only when asked (--verbose): nothing is wrong."""
+        if self.verbose:
+            self.note(message)
+
     def close(self) -> None:
         pass
 
@@ -60,8 +72,8 @@ class PlainReporter:
 class RichReporter(PlainReporter):
     """A live progress display on a terminal (stdout), chat lines printed above it."""
 
-    def __init__(self, console: Console | None = None) -> None:
-        super().__init__()
+    def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
+        super().__init__(verbose=verbose)
         self.console = console or Console()
         self.progress = Progress(
             SpinnerColumn(),
@@ -69,7 +81,9 @@ class RichReporter(PlainReporter):
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
+            TextColumn("[dim]spent"),
             TimeElapsedColumn(),
+            TextColumn("[dim]left"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[status]}"),
             console=self.console,
@@ -92,8 +106,8 @@ class RichReporter(PlainReporter):
             description="fetching", total=fetches, completed=0, status=f"{unchanged} up to date"
         )
 
-    def chat_saved(self, uuid: str, title: str) -> None:
-        line = Text(f"{uuid}  {title}", no_wrap=True, overflow="ellipsis")
+    def chat_saved(self, uuid: str, title: str, kind: str = "") -> None:
+        line = Text(chat_line(uuid, title, kind), no_wrap=True, overflow="ellipsis")
         self.progress.console.print(line, soft_wrap=False, crop=True)
         self.progress.advance(self.task)
         task = self.progress.tasks[0]
@@ -113,9 +127,25 @@ class RichReporter(PlainReporter):
         self.progress.update(self.task, **fields)
 
 
-def make_reporter(*, quiet: bool, json_output: bool) -> PlainReporter:
+KIND_LABELS = {
+    "new": "new",
+    "updated": "updated",
+    "branch": "branch",
+    "renamed": "renamed",
+    "restored": "restored",
+}
+KIND_WIDTH = max(len(label) for label in KIND_LABELS.values())
+
+
+def chat_line(uuid: str, title: str, kind: str) -> str:
+    """`<uuid>  <what changed>  <title>`: the uuid first, so lines stay aligned."""
+    label = KIND_LABELS.get(kind, kind)
+    return f"{uuid}  {label:<{KIND_WIDTH}}  {title}" if label else f"{uuid}  {title}"
+
+
+def make_reporter(*, quiet: bool, json_output: bool, verbose: bool = False) -> PlainReporter:
     if quiet or json_output:
         return PlainReporter(quiet=True)
     if sys.stdout.isatty():
-        return RichReporter()
-    return PlainReporter()
+        return RichReporter(verbose=verbose)
+    return PlainReporter(verbose=verbose)

@@ -28,6 +28,7 @@ from claude_backup.archive.repository import Archive
 from claude_backup.client import ClaudeClient, Politeness
 from claude_backup.errors import (
     ApiError,
+    AuthError,
     ClaudeBackupError,
     CommittedButFailed,
     Gone,
@@ -93,7 +94,8 @@ class Reporter(Protocol):
     def account_started(self, label: str) -> None: ...
     def listed(self, org_name: str, chats: int) -> None: ...
     def planned(self, fetches: int, unchanged: int) -> None: ...
-    def chat_saved(self, uuid: str, title: str) -> None: ...
+    def chat_saved(self, uuid: str, title: str, kind: str = "") -> None: ...
+    def detail(self, message: str) -> None: ...
     def retrying(self, what: str, wait: float, reason: str) -> None: ...
     def note(self, message: str) -> None: ...
 
@@ -128,14 +130,18 @@ async def run(
     settings: SyncSettings,
     reporter: Reporter,
 ) -> SyncReport:
-    """Back up every account whose key is given into one archive; one commit per account."""
+    """Back up every account whose key is given into one archive; one commit per account.
+
+    The first key is checked with the server before the archive is opened, so a wrong key
+    leaves no new folder behind. An error in a later account keeps the earlier accounts'
+    commits: it is raised as `AccountFailed`, which carries the report so far."""
     started = time.monotonic()
-    archive = Archive.open(settings.archive)
     report = SyncReport()
-    with archive.lock():
-        cache = StateCache.load(archive.private_dir / "chats.json")
+    archive: Archive | None = None
+    cache: StateCache | None = None
+    with contextlib.ExitStack() as stack:
         try:
-            for key in keys:
+            for number, key in enumerate(keys, start=1):
                 client = ClaudeClient(
                     settings.base_url,
                     key,
@@ -145,12 +151,39 @@ async def run(
                     ),
                 )
                 async with client:
-                    account = AccountSync(archive, cache, client, settings, reporter)
-                    report.accounts.append(await account.run())
-        finally:
-            cache.save()
+                    try:
+                        account = await client.account()
+                    except AuthError as exc:
+                        if len(keys) > 1:
+                            raise AuthError(
+                                f"the key on {key.source} (key {number}): {exc}"
+                            ) from exc
+                        raise
+                    if archive is None:
+                        archive = Archive.open(settings.archive)
+                        stack.enter_context(archive.lock())
+                        cache = StateCache.load(archive.private_dir / "chats.json")
+                        stack.callback(cache.save)
+                    assert cache is not None
+                    sync = AccountSync(archive, cache, client, settings, reporter)
+                    report.accounts.append(await sync.run(account))
+        except ClaudeBackupError as exc:
+            if report.accounts:
+                report.seconds = time.monotonic() - started
+                raise AccountFailed(exc, report) from exc
+            raise
     report.seconds = time.monotonic() - started
     return report
+
+
+class AccountFailed(ClaudeBackupError):
+    """An account failed after earlier ones were committed: their report, and the error."""
+
+    def __init__(self, error: ClaudeBackupError, report: SyncReport) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.report = report
+        self.exit_code = error.exit_code
 
 
 class AccountSync:
@@ -173,8 +206,7 @@ class AccountSync:
         self.new_chats: dict[bytes, NewChat] = {}  # blob -> what it says, for chats new here
         self.remembered = ExtrasState.of_archive(self.root)
 
-    async def run(self) -> AccountReport:
-        account = await self.client.account()
+    async def run(self, account: dict[str, Any]) -> AccountReport:
         account_uuid = account.get("uuid")
         if not is_uuid(account_uuid):
             raise UnexpectedResponse("/account: the account has no valid uuid", path="/account")
@@ -255,7 +287,7 @@ class AccountSync:
                 continue
             capabilities = org.get("capabilities")
             if not isinstance(capabilities, list) or CHAT_CAPABILITY not in capabilities:
-                self.reporter.note(
+                self.reporter.detail(
                     f"skipping organization {one_line(org.get('name'))!r} ({org['uuid']}): "
                     "it has no chat capability"
                 )
@@ -392,7 +424,7 @@ class AccountSync:
             move(self.root, item.old_path, None)
         org_uuid = self.stored[item.uuid].org_uuid
         self.written[item.uuid] = StoredChat(record, item.new_path, org_uuid, False)
-        self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)")
+        self.reporter.chat_saved(item.uuid, one_line(item.name) or "(untitled)", "renamed")
         return True
 
     async def _fetch_chat(
@@ -440,7 +472,7 @@ class AccountSync:
         if item.old_path is not None and item.old_path != path:
             move(self.root, item.old_path, None)
         report.fetched += 1
-        self.reporter.chat_saved(item.uuid, title)
+        self.reporter.chat_saved(item.uuid, title, item.reason)
         self.written[item.uuid] = stored
         extras.chat_stored(work)
 

@@ -24,7 +24,7 @@ from claude_backup.model import jsonvalue
 from claude_backup.model.layout import TEMP_PREFIX
 from claude_backup.model.records import StoredChat
 from claude_backup.sync.extras.remembered import ExtrasState
-from claude_backup.text import human_size, one_line
+from claude_backup.text import human_size, one_line, plural
 
 T = TypeVar("T")
 
@@ -81,9 +81,9 @@ class ExtrasReport:
     def line(self) -> str:
         parts = []
         if self.files:
-            parts.append(f"{self.files} files")
+            parts.append(plural(self.files, "file"))
         if self.sandbox:
-            parts.append(f"{self.sandbox} sandbox outputs")
+            parts.append(plural(self.sandbox, "sandbox output"))
         if parts:
             parts[-1] += f" ({human_size(self.bytes)})"
         if self.missing:
@@ -91,11 +91,11 @@ class ExtrasReport:
         if self.lossy:
             parts.append(f"{self.lossy} only as preview")
         if self.artifacts:
-            parts.append(f"{self.artifacts} artifacts")
+            parts.append(plural(self.artifacts, "artifact"))
         if self.skills:
-            parts.append(f"{self.skills} skills")
+            parts.append(plural(self.skills, "skill"))
         if self.code_sessions:
-            parts.append(f"{self.code_sessions} Claude Code sessions")
+            parts.append(plural(self.code_sessions, "Claude Code session"))
         return ", ".join(parts)
 
 
