@@ -371,3 +371,22 @@ def test_a_named_browser_without_cookies_is_named(fake: Fake, tmp_path: Path) ->
     assert result.exit_code == 4
     assert "firefox" in result.stderr.lower()
     assert not (tmp_path / "a").exists()
+
+
+# -- 10. exports: Markdown and HTML never mix; uploads are copied ------------------------------
+
+
+def test_markdown_and_html_exports_do_not_mix(fake: Fake, tmp_path: Path) -> None:
+    archive, out = tmp_path / "a", tmp_path / "out"
+    fake.model.attach_upload(next(iter(fake.model.accounts[0].orgs[0].chats)), "image", "p.png")
+    assert sync(fake, archive).exit_code == 0
+    html = cli("export", str(out), "-a", str(archive))
+    assert html.exit_code == 0, html.output
+    assert list((out / "files").glob("*/p.png"))  # the upload's bytes, beside the pages
+    md = cli("export", str(out), "--format", "md", "-a", str(archive))
+    assert md.exit_code == 2 and "holds an HTML export" in md.stderr
+    assert not list(out.glob("*/*/*/*.md"))
+    assert cli("export", str(out), "-a", str(archive)).exit_code == 0  # the same format again
+    other = tmp_path / "md"
+    assert cli("export", str(other), "--format", "md", "-a", str(archive)).exit_code == 0
+    assert cli("export", str(other), "-a", str(archive)).exit_code == 2

@@ -121,3 +121,33 @@ def test_html_export_in_a_browser(tmp_path: Path, browser: WebDriver) -> None:
     assert browser.save_screenshot(str(shot))
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+def test_index_fits_1280_px_with_a_long_title_and_chat_pages_show_images(
+    tmp_path: Path, browser: WebDriver
+) -> None:
+    """A title with no spaces must not push the other columns off screen (issue 19); an
+    uploaded image the archive holds is shown on its chat's page."""
+    model = make_model(chats=3)
+    org = model.accounts[0].orgs[0]
+    model.add_chat(org, "x" * 300, turns=1)
+    model.add_chat(org, "https://example.org/" + "very-long-path-segment" * 12, turns=1)
+    pictured = model.add_chat(org, "Whiteboard photo", turns=1)
+    model.attach_upload(pictured.uuid, "image", "whiteboard.png")
+    archive, site = tmp_path / "archive", tmp_path / "site"
+    with FakeClaudeServer(model) as server:
+        assert sync(Fake(model, server), archive).returncode == 0
+    assert run_cli("export", str(site), "-a", str(archive), base_url="http://x").returncode == 0
+    browser.set_window_size(1280, 900)
+    browser.get((site / "index.html").as_uri())
+    inner = browser.execute_script("return window.innerWidth")
+    right = browser.execute_script(
+        "return document.querySelector('th[data-sort=updated]').getBoundingClientRect().right"
+    )
+    scroll = browser.execute_script("return document.documentElement.scrollWidth")
+    browser.save_screenshot(str(tmp_path / "index-1280.png"))
+    assert right <= inner and scroll <= inner, (right, scroll, inner)
+    browser.get((site / "chats" / f"{pictured.uuid}.html").as_uri())
+    image = browser.find_element(By.CSS_SELECTOR, ".uploads img")
+    assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
+    assert image.get_attribute("alt") == "whiteboard.png"

@@ -31,9 +31,16 @@ table.chats th { text-align: left; color: var(--muted); font-weight: 600; cursor
 table.chats th[aria-sort=ascending]::after { content: " ▲"; }
 table.chats th[aria-sort=descending]::after { content: " ▼"; }
 table.chats td { border-bottom: 1px solid var(--line); padding: .45rem .4rem;
-                 vertical-align: top; }
+                 vertical-align: top; overflow-wrap: anywhere; }
+table.chats td:first-child { min-width: 12rem; }
 td.num, td.date { white-space: nowrap; color: var(--muted); }
 tr.deleted td a { text-decoration: line-through; }
+.uploads { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: 2rem; }
+.uploads h2 { flex-basis: 100%; font-size: 1.1rem; margin: 0; }
+.uploads figure { margin: 0; max-width: 100%; overflow-wrap: anywhere; }
+.uploads img { max-width: 100%; max-height: 20rem; border: 1px solid var(--line);
+               border-radius: .4rem; display: block; }
+.uploads figcaption { color: var(--muted); font-size: .85rem; }
 .snippet { color: var(--muted); font-size: .85rem; margin-top: .2rem; }
 mark { background: var(--mark); color: inherit; padding: 0 .1rem; border-radius: .15rem; }
 .count { color: var(--muted); font-size: .9rem; }

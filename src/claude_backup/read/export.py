@@ -6,24 +6,37 @@ overwrites files it did not write. Pages of chats no longer in the archive are r
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from claude_backup.archive.files import write_atomic
 from claude_backup.errors import ArchiveError, UsageError
 from claude_backup.model.canonical import json_bytes
-from claude_backup.model.naming import uuid_of
+from claude_backup.model.layout import FILES
+from claude_backup.model.naming import is_uuid, uuid_of
 from claude_backup.read.markdown import BranchMode, chat_title, escape, format_time, render_chat
-from claude_backup.read.parts import text
+from claude_backup.read.parts import items, text
 from claude_backup.read.source import Snapshot, load_chat, org_name
+
+if TYPE_CHECKING:
+    from claude_backup.read.html import Upload
 
 MARKER = ".claude-backup-export.json"
 Format = Literal["md", "html"]
 
 
-def prepare(out: Path, archive: Path | None = None) -> None:
+FORMAT_NAMES = {"md": "Markdown", "html": "HTML"}
+ARTICLES = {"md": "a", "html": "an"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif")
+
+
+def prepare(out: Path, archive: Path | None = None, fmt: Format = "html") -> None:
+    """Check `out` may be written; mark it as an export of `fmt`. An export of the other
+    format is refused: the two would mix in one folder."""
     if archive is not None and archive.resolve() in (out.resolve(), *out.resolve().parents):
         raise UsageError(f"{out} is inside the archive; export to a folder outside it")
     if out.exists() and not out.is_dir():
@@ -32,7 +45,28 @@ def prepare(out: Path, archive: Path | None = None) -> None:
         raise UsageError(
             f"{out} is not empty and is not an earlier export; choose a new or empty folder"
         )
-    write_atomic(out / MARKER, json_bytes({"export": "claude-backup"}))
+    earlier = earlier_format(out)
+    if earlier is not None and earlier != fmt:
+        raise UsageError(
+            f"{out} holds {ARTICLES[earlier]} {FORMAT_NAMES[earlier]} export; export "
+            f"{FORMAT_NAMES[fmt]} into another folder (the two would mix)"
+        )
+    write_atomic(out / MARKER, json_bytes({"export": "claude-backup", "format": fmt}))
+
+
+def earlier_format(out: Path) -> Format | None:
+    """The format of the export already in `out` (marker, else its index file), if any."""
+    if not (out / MARKER).is_file():
+        return None
+    try:
+        marked = json.loads((out / MARKER).read_bytes()).get("format")
+    except (OSError, ValueError, AttributeError):
+        marked = None
+    if marked in ("md", "html"):
+        return "md" if marked == "md" else "html"
+    if (out / "index.html").is_file():
+        return "html"
+    return "md" if (out / "index.md").is_file() else None
 
 
 def project_names(root: Path) -> dict[str, str]:
@@ -62,16 +96,18 @@ def export(
     archive: Path | None = None,
 ) -> int:
     """Render every chat into `out`; returns how many."""
-    prepare(out, archive)
+    prepare(out, archive, fmt)
     files = snapshot.chat_files()
     orgs: dict[str, str] = {}
     if fmt == "html":
         from claude_backup.read.html import ChatEntry, write_site
 
         entries = []
+        copied: set[str] = set()
         for file in files:
             chat = load_chat(snapshot, file)
             project = text(chat.get("project_uuid"))
+            uploads = copy_uploads(chat, file.path, archive, out, copied) if archive else ()
             entries.append(
                 ChatEntry(
                     chat,
@@ -80,10 +116,12 @@ def export(
                     (projects or {}).get(project, project),
                     file.location.deleted,
                     file.path,
+                    uploads,
                 )
             )
         count = write_site(out, entries)
         _remove_stale(out / "chats", {f"{e.uuid}.html" for e in entries})
+        _remove_stale_uploads(out / FILES_DIR, copied)
         return count
     index: list[tuple[str, str, str, str]] = []
     for file in files:
@@ -98,6 +136,56 @@ def export(
     write_atomic(out / "index.md", _index(index).encode("utf-8"))
     _remove_stale_markdown(out, {name for *_, name in index})
     return len(files)
+
+
+FILES_DIR = "files"
+
+
+def copy_uploads(
+    chat: Mapping[str, Any], chat_path: str, archive: Path, out: Path, copied: set[str]
+) -> tuple[Upload, ...]:
+    """The files the chat's messages name whose bytes the archive holds (`<org>/files/<uuid>/`),
+    copied into the site's `files/<uuid>/` once; a file not downloaded is left out."""
+    from claude_backup.read.html import Upload
+
+    org_path = "/".join(chat_path.split("/")[:2])
+    found: list[Upload] = []
+    seen: set[str] = set()
+    for message in items(chat.get("chat_messages")):
+        refs = items(message.get("files_v2")) or items(message.get("files"))
+        for ref in refs:
+            uuid = text(ref.get("file_uuid"))
+            if not is_uuid(uuid) or uuid in seen:
+                continue
+            seen.add(uuid)
+            stored = _stored_upload(archive / org_path / FILES / uuid)
+            if stored is None:
+                continue
+            target = out / FILES_DIR / uuid / stored.name
+            if not target.is_file() or target.stat().st_size != stored.stat().st_size:
+                write_atomic(target, stored.read_bytes())
+            copied.add(uuid)
+            kind = text(ref.get("file_kind"))
+            image = kind == "image" or stored.suffix.lower() in IMAGE_SUFFIXES
+            href = f"{FILES_DIR}/{uuid}/{quote(stored.name)}"
+            found.append(Upload(text(ref.get("file_name")) or stored.name, href, image))
+    return tuple(found)
+
+
+def _stored_upload(folder: Path) -> Path | None:
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    except OSError:
+        return None
+    return files[0] if files else None
+
+
+def _remove_stale_uploads(folder: Path, keep: set[str]) -> None:
+    import shutil
+
+    for path in _listing(folder):
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _index(rows: list[tuple[str, str, str, str]]) -> str:

@@ -65,6 +65,33 @@ class ChatEntry:
     project: str
     deleted: bool
     path: str
+    uploads: tuple[Upload, ...] = ()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the chat's messages name whose bytes the export copied: shown or linked."""
+
+    name: str
+    href: str  # relative to the site's root
+    image: bool
+
+
+def uploads_html(uploads: Sequence[Upload]) -> str:
+    """The chat's uploaded files at the end of its page: images shown, other files linked."""
+    if not uploads:
+        return ""
+    items = []
+    for upload in uploads:
+        href = f"../{esc(upload.href)}"
+        if upload.image:
+            items.append(
+                f'<figure><a href="{href}"><img src="{href}" alt="{esc(upload.name)}" '
+                f'loading="lazy"></a><figcaption>{esc(upload.name)}</figcaption></figure>'
+            )
+        else:
+            items.append(f'<figure class="file"><a href="{href}">{esc(upload.name)}</a></figure>')
+    return f'<section class="uploads"><h2>Uploaded files</h2>{"".join(items)}</section>'
 
 
 def esc(value: object) -> str:
@@ -167,6 +194,7 @@ def chat_page(entry: ChatEntry) -> str:
     parts.extend(message_html(tree, key, kinds) for key in tree.order)
     if not len(tree):
         parts.append("<p><em>No messages.</em></p>")
+    parts.append(uploads_html(entry.uploads))
     data = {
         "parent": {k: _key(v) for k, v in tree.parent.items()},
         "children": {_key(k): v for k, v in tree.children.items()},
