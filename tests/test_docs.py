@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,70 @@ def test_every_exit_code_is_documented() -> None:
         assert f"| {code} |" in table, f"exit code {code} is not in docs/errors.md"
 
 
-def test_readme_opens_with_the_two_commands() -> None:
-    head = (ROOT / "README.md").read_text(encoding="utf-8").split("\n")[:6]
-    text = "\n".join(head)
-    assert "claude-backup sync" in text and "pytest" in text
+def first_code_block(text: str) -> list[str]:
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #")[0].strip() for line in block.splitlines()]
+
+
+def test_readme_opens_with_install_and_test_commands() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.index("```sh") < 200  # the first thing after the title
+    use, develop = first_code_block(text)[:2]
+    assert use.startswith("pipx install . && claude-backup ")
+    assert "python3 -m venv .venv" in develop and "-m pytest" in develop
+    assert "python -m pip install ." not in text  # externally managed on Debian and Ubuntu
+    assert "Python 3.10 or newer" in text[:800]
+
+
+def test_ci_runs_the_readme_lines_as_written() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "first_code_block_line 1" in ci and "first_code_block_line 2" in ci
+    assert "PIPX_HOME" in ci  # a clean environment of its own, without the dev extras
+
+
+def test_python_39_is_told_the_version_it_needs() -> None:
+    code = "import sys; sys.version_info = (3, 9, 18, 'final', 0); import claude_backup"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "claude-backup needs Python 3.10 or newer; this is Python 3.9" in result.stderr
+
+
+def _fragments(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant)]
+    if isinstance(node, ast.BinOp):
+        return _fragments(node.left) + _fragments(node.right)
+    return []
+
+
+def error_messages() -> list[tuple[str, int, str]]:
+    """(module, line, the message's longest fixed part) of every error the code raises."""
+    classes = {
+        name
+        for name, cls in vars(errors).items()
+        if isinstance(cls, type) and issubclass(cls, errors.ClaudeBackupError)
+    } | {"NoMatch"}
+    found = []
+    for path in sorted((ROOT / "src" / "claude_backup").rglob("*.py")):
+        if "fakeapi" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in classes or not node.args:
+                continue
+            pieces = [f.strip(" ;:,.()'\"") for f in _fragments(node.args[0])]
+            pieces = [p for p in pieces if len(p) >= 6]
+            if pieces:
+                found.append((path.name, node.lineno, max(pieces, key=len)))
+    return found
+
+
+def test_every_error_message_is_in_errors_md() -> None:
+    doc = " ".join((ROOT / "docs" / "errors.md").read_text(encoding="utf-8").split())
+    messages = error_messages()
+    assert len(messages) > 50  # the scan works
+    missing = [m for m in messages if " ".join(m[2].split()) not in doc]
+    assert missing == [], f"messages missing from docs/errors.md: {missing}"

@@ -390,3 +390,25 @@ def test_markdown_and_html_exports_do_not_mix(fake: Fake, tmp_path: Path) -> Non
     other = tmp_path / "md"
     assert cli("export", str(other), "--format", "md", "-a", str(archive)).exit_code == 0
     assert cli("export", str(other), "-a", str(archive)).exit_code == 2
+
+
+# -- 11. what the docs promise ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_every_folder_of_the_archive_is_private(fake: Fake, tmp_path: Path) -> None:
+    chat = next(iter(fake.model.accounts[0].orgs[0].chats))
+    fake.model.attach_upload(chat, "image", "p.png")
+    fake.model.add_sandbox_turn(chat, {"out.csv": b"a,b\n"})
+    project = fake.model.add_project(fake.model.accounts[0].orgs[0], "P", "Be brief.", "about")
+    fake.model.add_doc(project.uuid, "notes.md", "# Notes\n")
+    old = os.umask(0o022)
+    try:
+        assert sync(fake, tmp_path / "a").exit_code == 0
+    finally:
+        os.umask(old)
+    folders = [p for p in (tmp_path / "a").rglob("*") if p.is_dir() and ".git" not in p.parts]
+    names = {p.name for p in folders}
+    assert {"files", "chat-files", "projects"} <= names
+    loose = [p for p in folders if p.stat().st_mode & 0o077]
+    assert loose == []

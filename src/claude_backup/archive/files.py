@@ -105,8 +105,18 @@ def symlink_message(root: Path, link: Path) -> str:
 
 
 def make_dirs(path: Path) -> None:
+    """`path` and any missing parent, each created 0700 (`mkdir(parents=True)` would give the
+    parents the default mode: `files/`, `projects/` readable by others)."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
     try:
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for each in reversed(missing):
+            each.mkdir(mode=DIR_MODE, exist_ok=True)
+        if not path.is_dir():
+            path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)  # raises the right error
     except OSError as exc:
         raise archive_error(exc, path) from exc
 
