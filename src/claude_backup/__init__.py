@@ -2,7 +2,7 @@
 
 import sys as _sys
 
-if _sys.version_info < (3, 10):  # pip refuses to install it there; this is for copies run anyway
+if _sys.version_info < (3, 10):  # noqa: UP036 - pip refuses to install it there; copies run anyway
     raise SystemExit(
         "claude-backup needs Python 3.10 or newer; this is Python "
         f"{_sys.version_info[0]}.{_sys.version_info[1]}. "
