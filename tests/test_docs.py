@@ -120,3 +120,17 @@ def test_every_error_message_is_in_errors_md() -> None:
     assert len(messages) > 50  # the scan works
     missing = [m for m in messages if " ".join(m[2].split()) not in doc]
     assert missing == [], f"messages missing from docs/errors.md: {missing}"
+
+
+def test_the_key_file_recipe_works_on_a_fresh_machine(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "session-key.md").read_text(encoding="utf-8")
+    block = next(b for b in text.split("```sh\n")[1:] if "install -m 600" in b).split("```")[0]
+    lines = [line for line in block.splitlines() if "claude-backup" not in line.split()[0]]
+    script = "\n".join(line.replace("wl-paste", "echo sk-ant-sid01-x") for line in lines)
+    home = tmp_path / "home"
+    home.mkdir()
+    subprocess.run(
+        ["bash", "-euc", script], env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, check=True
+    )
+    key = home / ".config" / "claude-backup" / "session-key"
+    assert key.read_text() == "sk-ant-sid01-x\n" and key.stat().st_mode & 0o077 == 0

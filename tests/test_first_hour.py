@@ -412,3 +412,27 @@ def test_every_folder_of_the_archive_is_private(fake: Fake, tmp_path: Path) -> N
     assert {"files", "chat-files", "projects"} <= names
     loose = [p for p in folders if p.stat().st_mode & 0o077]
     assert loose == []
+
+
+def test_the_faq_request_count_of_a_sync_with_no_changes(fake: Fake, tmp_path: Path) -> None:
+    faq = (Path(__file__).parent.parent / "docs" / "faq.md").read_text(encoding="utf-8")
+    assert "9 requests for an account with two organizations; 3" in faq
+    assert sync(fake, tmp_path / "a").exit_code == 0
+    quiet = json.loads(sync(fake, tmp_path / "a", "--json").stdout)["accounts"][0]
+    assert quiet["commit"] is None and quiet["requests"] == 9  # two chat organizations
+    bare = sync(fake, tmp_path / "a", "--json", "--no-files", "--no-projects")
+    assert json.loads(bare.stdout)["accounts"][0]["requests"] == 3
+
+
+def test_remote_set_url(fake: Fake, tmp_path: Path) -> None:
+    archive = tmp_path / "a"
+    assert sync(fake, archive).exit_code == 0
+    assert (
+        cli("remote", "add", "origin", str(tmp_path / "one.git"), "-a", str(archive)).exit_code == 0
+    )
+    again = cli("remote", "add", "origin", str(tmp_path / "two.git"), "-a", str(archive))
+    assert again.exit_code == 2 and "remote set-url origin" in again.stderr
+    changed = cli("remote", "set-url", "origin", str(tmp_path / "two.git"), "-a", str(archive))
+    assert changed.exit_code == 0
+    assert git(archive, "remote", "get-url", "origin").strip() == str(tmp_path / "two.git")
+    assert cli("remote", "set-url", "nope", "x", "-a", str(archive)).exit_code == 2
