@@ -134,3 +134,11 @@ def test_the_key_file_recipe_works_on_a_fresh_machine(tmp_path: Path) -> None:
     )
     key = home / ".config" / "claude-backup" / "session-key"
     assert key.read_text() == "sk-ant-sid01-x\n" and key.stat().st_mode & 0o077 == 0
+
+
+def test_readme_says_how_long_the_tests_take_and_what_they_need() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    developing = text[text.index("## Developing") :]
+    assert re.search(r"takes about \d+ minutes", developing)
+    for tool in ("chromium", "openssh-server", "git", "[dev]"):
+        assert tool in developing

@@ -96,7 +96,7 @@ def test_uses_sandbox() -> None:
 def test_report_line() -> None:
     assert ExtrasReport().line() == ""
     report = ExtrasReport(files=3, sandbox=1, bytes=2_621_440, missing=1, artifacts=4)
-    assert report.line() == "3 files, 1 sandbox outputs (2.5 MiB), 1 missing, 4 artifacts"
+    assert report.line() == "3 files, 1 sandbox output (2.5 MiB), 1 missing, 4 artifacts"
     assert human_size(999) == "999 B" and human_size(1536) == "1.5 KiB"
 
 

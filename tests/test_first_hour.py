@@ -436,3 +436,23 @@ def test_remote_set_url(fake: Fake, tmp_path: Path) -> None:
     assert changed.exit_code == 0
     assert git(archive, "remote", "get-url", "origin").strip() == str(tmp_path / "two.git")
     assert cli("remote", "set-url", "nope", "x", "-a", str(archive)).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["sync", "status", "push", "search", "log", "export", "import", "config show", "remote list"],
+)
+def test_every_command_with_output_has_json(command: str) -> None:
+    assert "--json" in cli(*command.split(), "--help").output
+
+
+def test_export_json_names_absolute_paths(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sync(fake, tmp_path / "a").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", "site", "-a", "a", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["out"] == str(tmp_path / "site") and data["chats"] == 6
+    assert Path(data["index"]).is_file() and data["archive"] == str(tmp_path / "a")

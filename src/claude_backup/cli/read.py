@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -193,6 +194,7 @@ def export(
         typer.Option(metavar="all|current", help="Markdown only: every branch, or the current."),
     ] = "all",
     archive: ArchiveOption = None,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Render every chat: Markdown files, or a static website that works offline."""
@@ -204,7 +206,7 @@ def export(
 
         kind = _choice(fmt, ("md", "html"), "--format")
         mode = _choice(branch, BRANCHES, "--branch")
-        root = _root(archive)
+        root = _root(archive, announce=not json_output)
         count = run_export(
             DiskSnapshot(root),
             out,
@@ -214,10 +216,14 @@ def export(
             archive=root,
         )
         where = out.absolute() / ("index.html" if kind == "html" else "index.md")
+        if json_output:
+            data = {"archive": str(root), "out": str(out.absolute()), "index": str(where)}
+            typer.echo(json.dumps({**data, "format": kind, "chats": count}, ensure_ascii=False))
+            return 0
         typer.echo(f"{plural(count, 'chat')} exported from {root}; open {where}")
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
 def search(
@@ -355,6 +361,7 @@ def import_export(
         ),
     ] = None,
     archive: ArchiveOption = None,
+    json_output: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Import Claude.ai's data export (Settings → Privacy → Export data) as one commit.
@@ -367,9 +374,13 @@ def import_export(
         from claude_backup.locate import remember
         from claude_backup.sync.importer import import_export as run_import
 
-        root = which_archive(None, archive).path.absolute()
+        root = which_archive(None, archive, announce=not json_output).path.absolute()
         report = run_import(root, exports, account)
         remember(root)
+        if json_output:
+            data = {"archive": str(root), **asdict(report)}
+            typer.echo(json.dumps(data, ensure_ascii=False))
+            return 0
         for reason in report.skipped:
             typer.echo(f"claude-backup: skipped {reason}", err=True)
         counts = (
@@ -383,7 +394,7 @@ def import_export(
             typer.echo(f"nothing to import: {counts}")
         return 0
 
-    run_command(work, debug)
+    run_command(work, debug, json_output=json_output)
 
 
 def register(app: typer.Typer) -> None:
