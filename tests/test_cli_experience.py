@@ -208,3 +208,17 @@ def test_sync_push_pushes_after_the_commit(fake: Fake, tmp_path: Path) -> None:
     assert failed.returncode == 9, failed.stderr
     assert git(archive, "rev-parse", "HEAD").strip() != head  # the sync's commit stands
     assert git(archive, "status", "--porcelain") == ""
+
+
+def test_show_on_a_terminal_renders_instead_of_printing_html(fake: Fake, tmp_path: Path) -> None:
+    """On a terminal, `show` renders the chat (folded blocks open, no raw `<details>`), paged
+    through $PAGER when long; piped, it prints the Markdown as stored."""
+    archive = tmp_path / "a"
+    assert sync(fake, archive).returncode == 0
+    piped = run_cli("show", "Chat 1", "-a", str(archive), base_url=fake.base_url, process=True)
+    assert "<details>" in piped.stdout  # the fake's chats hold thinking and tool blocks
+    env = cli_env(fake, COLUMNS="100", LINES="40", TERM="xterm-256color", PAGER="cat")
+    code, screen = run_in_terminal([CLI, "show", "Chat 1", "-a", str(archive)], env)
+    assert code == 0, screen
+    assert "<details>" not in screen and "<summary>" not in screen
+    assert "▸" in screen and "Chat 1" in screen

@@ -105,9 +105,12 @@ def find_archive(
 
 
 def locate_archive(explicit: Path | None, environ: Mapping[str, str] | None = None) -> Located:
-    """`locate` with the config file's setting and the remembered archive: what commands use."""
+    """`locate` with the config file's setting and the remembered archive: what commands use.
+    An archive named on the command line needs neither (nor a readable config file)."""
     from claude_backup.config import load
 
+    if explicit is not None:
+        return locate(explicit)
     env = os.environ if environ is None else environ
     configured = load({}, env)["archive"].value
     return locate(explicit, environ=env, configured=configured, last=last_used(env))
