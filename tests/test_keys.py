@@ -70,7 +70,8 @@ def test_key_lines_as_people_copy_them(line: str) -> None:
 
 def test_sources_name_the_line() -> None:
     parsed = parse_keys(f"# comment\n{K1}\n{K2}\n", "stdin")
-    assert [k.source for k in parsed] == ["line 2 of stdin", "line 3 of stdin"]
+    assert [k.where for k in parsed] == ["line 2 of stdin", "line 3 of stdin"]
+    assert {k.source for k in parsed} == {"stdin"}
 
 
 def test_a_key_file_others_can_read_gets_a_warning(tmp_path: Path) -> None:

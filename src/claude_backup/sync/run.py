@@ -156,7 +156,7 @@ async def run(
                     except AuthError as exc:
                         if len(keys) > 1:
                             raise AuthError(
-                                f"the key on {key.source} (key {number}): {exc}"
+                                f"the key on {key.where} (key {number}): {exc}"
                             ) from exc
                         raise
                     if archive is None:
