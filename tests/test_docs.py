@@ -142,3 +142,12 @@ def test_readme_says_how_long_the_tests_take_and_what_they_need() -> None:
     assert re.search(r"takes about \d+ minutes", developing)
     for tool in ("chromium", "openssh-server", "git", "[dev]"):
         assert tool in developing
+
+
+def test_the_scheduling_path_is_where_the_readme_installs_the_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    schedule = (ROOT / "docs" / "scheduling.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"(?:\$HOME|%h|~)/([\w./-]+)/claude-backup sync", schedule))
+    assert used, "scheduling.md runs claude-backup by its full path"
+    for folder in used:
+        assert f"`~/{folder}`" in readme, f"the README never installs into ~/{folder}"
