@@ -262,7 +262,7 @@ def test_the_sync_summary_counts_artifacts_not_their_files(tmp_path: Path) -> No
         result = sync(Fake(model, server), tmp_path / "archive", "--no-files")
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "archive").glob("*/*/chat-files/*/artifacts/**/*.jsx"))) == 3
-    assert "1 artifacts" in result.stdout + result.stderr
+    assert "1 artifact;" in result.stdout + result.stderr
     assert "3 artifacts" not in result.stdout + result.stderr
 
 
