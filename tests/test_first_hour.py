@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from claude_backup.archive.repository import Archive
-from claude_backup.archive.runlog import record_run
+from claude_backup.archive.runlog import record_run, sync_running
 from claude_backup.cli.app import app
 from claude_backup.model.layout import MARKER
 from conftest import FAST_FLAGS, KEY, Fake, assert_git_healthy, commit_count, git
@@ -206,11 +206,16 @@ def test_a_refused_concurrent_sync_is_not_recorded(fake: Fake, tmp_path: Path) -
     assert sync(fake, archive).exit_code == 0
     record = archive / ".git" / "claude-backup" / "last-sync.json"
     before = record.read_bytes()
-    with Archive.open(archive).lock():
+    with Archive.open(archive).lock(), sync_running(archive):
         refused = sync(fake, archive)
+        during = cli("status", str(archive)).output
     assert refused.exit_code == 8
     assert record.read_bytes() == before
-    assert ", ok" in cli("status", str(archive)).output
+    assert "running now: a sync started" in during and ", ok" in during
+    after = cli("status", str(archive)).output
+    assert ", ok" in after and "running now" not in after
+    (archive / ".git" / "claude-backup" / "running.json").write_text('{"pid": 999999999}')
+    assert "running now" not in cli("status", str(archive)).output  # its process is gone
 
 
 def test_status_after_ctrl_c_says_interrupted(fake: Fake, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from claude_backup.archive.remote import list_remotes, redact
 from claude_backup.archive.repository import Archive
-from claude_backup.archive.runlog import last_pushes, last_run
+from claude_backup.archive.runlog import last_pushes, last_run, running_sync
 from claude_backup.model.layout import CHATS, DELETED, ORG_FILE
 from claude_backup.model.naming import uuid_of
 
@@ -30,6 +30,7 @@ class ArchiveStatus:
     path: str
     last_sync: dict[str, Any] | None
     last_commit: dict[str, Any] | None
+    running: dict[str, Any] | None = None
     organizations: list[OrgCount] = field(default_factory=list)
     files_bytes: int = 0
     git_bytes: int = 0
@@ -50,6 +51,7 @@ def archive_status(archive: Archive) -> ArchiveStatus:
             "sha": _hex(archive.head()),
         },
     )
+    status.running = running_sync(root)
     status.organizations = count_chats(root)
     status.files_bytes = _size(root, skip_git=True)
     status.git_bytes = _size(root / ".git", skip_git=False)

@@ -71,6 +71,9 @@ def status(
             return 0
         how = "" if located.source == "given" else f" ({located.source})"
         typer.echo(f"archive: {info.path}{how}")
+        if info.running:
+            since = info.running.get("started_at")
+            typer.echo(f"running now: a sync started {since} (process {info.running.get('pid')})")
         last = info.last_sync
         if last:
             typer.echo(f"last sync: {last.get('finished_at')}, {last_sync_text(last)}")

@@ -25,6 +25,7 @@ from claude_backup.archive.files import (
     symlink_message,
 )
 from claude_backup.archive.repository import Archive
+from claude_backup.archive.runlog import sync_running
 from claude_backup.client import ClaudeClient, Politeness
 from claude_backup.errors import (
     ApiError,
@@ -162,6 +163,7 @@ async def run(
                     if archive is None:
                         archive = Archive.open(settings.archive)
                         stack.enter_context(archive.lock())
+                        stack.enter_context(sync_running(archive.root))
                         cache = StateCache.load(archive.private_dir / "chats.json")
                         stack.callback(cache.save)
                     assert cache is not None
