@@ -62,7 +62,7 @@ def test_readme_opens_with_install_and_test_commands() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text.index("```sh") < 200  # the first thing after the title
     use, develop = first_code_block(text)[:2]
-    assert use.startswith("pipx install . && claude-backup ")
+    assert use.startswith("pipx install . && ~/.local/bin/claude-backup ")  # PATH not needed
     assert "python3 -m venv .venv" in develop and "-m pytest" in develop
     assert "python -m pip install ." not in text  # externally managed on Debian and Ubuntu
     assert "Python 3.10 or newer" in text[:800]
