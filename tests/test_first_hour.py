@@ -273,6 +273,8 @@ def test_config_show_round_trips_as_toml(own_config: Path, tmp_path: Path) -> No
 @pytest.mark.parametrize("command", [*COMMANDS, "config show", "config", "remote"])
 def test_help_is_conventional(command: str) -> None:
     text = cli(*command.split(), "--help", env={"COLUMNS": "200"}).output
+    if command not in ("config", "remote"):  # groups; each of their commands has it
+        assert text.count("--debug") == 1, text
     assert not re.search(r"<(bool|str|int|float|path|list)[^>]*>", text, re.IGNORECASE), text
     assert not re.search(r"\{[a-z]+\}", text), text
     options = re.split(r"\n  (?=-)", text.split("Options:")[-1])
