@@ -574,7 +574,8 @@ class Archive:
     ) -> ObjectID | None:
         """The tree `tree_id` (None: empty) with `changes` made (path -> object and mode, None
         removes); None if it ends up empty. New trees are stored; unchanged subtrees are not
-        read."""
+        read. Not dulwich's `commit_tree_changes`: it fails when a folder becomes a file (or a
+        link) in one commit, reading the new blob as the old subtree (dulwich 1.2.21)."""
         tree = Tree()
         if tree_id is not None:
             with _missing_objects():
