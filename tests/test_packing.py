@@ -159,7 +159,7 @@ def test_leftovers_of_an_interrupted_write_are_removed(repo: Path) -> None:
     writer = PackWriter(folder)
     writer.add(Blob.from_string(b"kept"))
     kept = Path(str(writer.finish()))
-    ours = folder / (packing.TEMP_PREFIX + "abc")
+    ours = folder / (packing.PACK_TEMP_PREFIX + "abc")
     someone_elses = folder / "tmp_pack_123"  # git's own, maybe being written right now
     old_orphan = folder / ("pack-" + "1" * 40 + ".pack")
     new_orphan = folder / ("pack-" + "2" * 40 + ".pack")
@@ -374,7 +374,7 @@ def test_a_sync_killed_while_packing_leaves_the_previous_commit(tmp_path: Path, 
         git(root, "fsck", "--full", "--strict")
         assert git(root, "status", "--porcelain") == ""
         assert git(root, "show", "HEAD:chats/chat-0001.json") == f"edited {stop} {call}"
-        assert not list(pack_dir(root).glob(packing.TEMP_PREFIX + "*"))
+        assert not list(pack_dir(root).glob(packing.PACK_TEMP_PREFIX + "*"))
         assert loose_objects(root) == 0
         stop += 1
     assert len(packs(root)) == 1  # the last run merged them
@@ -383,7 +383,7 @@ def test_a_sync_killed_while_packing_leaves_the_previous_commit(tmp_path: Path, 
 
 def test_taking_the_lock_removes_a_killed_syncs_temporary_pack(tmp_path: Path) -> None:
     archive = Archive.open(tmp_path / "archive")
-    leftover = pack_dir(archive.root) / (packing.TEMP_PREFIX + "killed")
+    leftover = pack_dir(archive.root) / (packing.PACK_TEMP_PREFIX + "killed")
     leftover.write_bytes(b"PACK" + b"\0" * 1000)
     with archive.lock():
         assert not leftover.exists()

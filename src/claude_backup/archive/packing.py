@@ -58,7 +58,7 @@ from claude_backup.errors import ArchiveError
 
 PACK_FILE_MODE = 0o444
 KEEP_NOTE = b"claude-backup: written by a sync, kept until the branch names its objects\n"
-TEMP_PREFIX = "tmp_pack_claude-backup_"  # git's own `gc` also removes old tmp_pack_* files
+PACK_TEMP_PREFIX = "tmp_pack_claude-backup_"  # git's own `gc` also removes old tmp_pack_* files
 ORPHAN_AGE_SECONDS = 3600  # a .pack without .idx this old is not one being written right now
 # Packs smaller than a tier's size are merged once there are PACKS_BEFORE_MERGING of them: a
 # sync of a few changes writes a pack of about 1 MB, merged ones grow into the next tier.
@@ -84,7 +84,7 @@ class PackWriter:
         self.pack_dir = pack_dir = os.fspath(pack_dir)
         self.object_format = object_format
         try:
-            fd, self._temp = tempfile.mkstemp(dir=pack_dir, prefix=TEMP_PREFIX)
+            fd, self._temp = tempfile.mkstemp(dir=pack_dir, prefix=PACK_TEMP_PREFIX)
         except OSError as exc:
             raise archive_error(exc, Path(pack_dir)) from exc
         self._file = os.fdopen(fd, "w+b")
@@ -208,7 +208,7 @@ class PackWriter:
             (bytes.fromhex(sha.decode("ascii")), offset, crc)
             for sha, (offset, _, crc) in self._entries.items()
         )
-        fd, index_temp = tempfile.mkstemp(dir=self.pack_dir, prefix=TEMP_PREFIX)
+        fd, index_temp = tempfile.mkstemp(dir=self.pack_dir, prefix=PACK_TEMP_PREFIX)
         try:
             if keep:  # before the pack or its index has its name: git never sees it unkept
                 _write_keep(base)
@@ -311,7 +311,7 @@ class StreamingStore:
                 return sha
         with self._lock:
             self._pending()  # first: a new pack's writer removes temporary files it finds
-        fd, temp = tempfile.mkstemp(dir=self.store.pack_dir, prefix=TEMP_PREFIX)
+        fd, temp = tempfile.mkstemp(dir=self.store.pack_dir, prefix=PACK_TEMP_PREFIX)
         try:
             packer = zlib.compressobj()
             with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
@@ -411,7 +411,7 @@ def remove_leftovers(pack_dir: str | os.PathLike[str]) -> None:
         path = os.path.join(os.fspath(pack_dir), name)
         orphan = name.endswith(".pack") and name.removesuffix(".pack") + ".idx" not in names
         with contextlib.suppress(OSError):
-            if name.startswith(TEMP_PREFIX) or (
+            if name.startswith(PACK_TEMP_PREFIX) or (
                 orphan and now - os.stat(path).st_mtime > ORPHAN_AGE_SECONDS
             ):
                 os.unlink(path)
