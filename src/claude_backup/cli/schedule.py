@@ -3,6 +3,8 @@ platform's own scheduler, and says when it fails."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,61 +131,16 @@ def _redacted(argv: list[str]) -> str:
     return shlex.join(shown)
 
 
-@schedule_app.command("show")
-def show(
-    archive: ArchiveArg = None,
-    every: EveryOpt = "daily",
-    at: AtOpt = None,
-    backend: BackendOpt = None,
-    notify: NotifyOpt = None,
-    notify_command: NotifyCommandOpt = None,
-    notify_success: NotifySuccessOpt = False,
-    ping_url: PingOpt = None,
-    session_key_file: KeyFileOpt = None,
-    push: PushOpt = False,
-    debug: DebugOption = False,
-) -> None:
+def _show_job(name: str, job: Any, session_key_file: Path | None) -> None:
     """Print exactly what `schedule install` would write, without writing anything."""
-    from claude_backup.cli.common import run_command
+    from claude_backup.schedule.backends import make_backend
 
-    def work() -> int:
-        from claude_backup.schedule.backends import make_backend
-
-        name = _backend_name(backend)
-        job = _job(
-            archive,
-            every,
-            at,
-            name,
-            notify=notify,
-            notify_command=notify_command,
-            notify_success=notify_success,
-            ping_url=ping_url,
-            session_key_file=session_key_file,
-            push=push,
-        )
-        for number, (where, text) in enumerate(make_backend(name).files(job)):
-            typer.echo(f"{chr(10) if number else ''}# {where}")
-            typer.echo(text, nl=not text.endswith("\n"))
-        return 0
-
-    run_command(work, debug)
+    for number, (where, text) in enumerate(make_backend(name).files(job)):
+        typer.echo(f"{chr(10) if number else ''}# {where}")
+        typer.echo(text, nl=not text.endswith("\n"))
 
 
-@schedule_app.command("install")
-def install(
-    archive: ArchiveArg = None,
-    every: EveryOpt = "daily",
-    at: AtOpt = None,
-    backend: BackendOpt = None,
-    notify: NotifyOpt = None,
-    notify_command: NotifyCommandOpt = None,
-    notify_success: NotifySuccessOpt = False,
-    ping_url: PingOpt = None,
-    session_key_file: KeyFileOpt = None,
-    push: PushOpt = False,
-    debug: DebugOption = False,
-) -> None:
+def _install_job(name: str, job: Any, session_key_file: Path | None) -> None:
     """Install (or replace) the scheduled sync: `claude-backup sync ARCHIVE -q` by the absolute
     path of this installation, with the key from `claude-backup key set`, never in the job.
 
@@ -194,43 +151,75 @@ def install(
         claude-backup schedule install ~/claude-archive --every 6h --at 00:30 \\
             --notify ntfy://ntfy.sh/my-topic --ping-url https://hc-ping.com/UUID
     """
-    from claude_backup.cli.common import run_command
+    from claude_backup.schedule import record
+    from claude_backup.schedule.backends import make_backend
 
-    def work() -> int:
-        from claude_backup.errors import UsageError
-        from claude_backup.notify import redact_url, valid_notify_url
-        from claude_backup.schedule import record
-        from claude_backup.schedule.backends import make_backend
+    previous = record.load()
+    if previous and previous.get("backend") not in (None, name):
+        make_backend(str(previous["backend"])).remove()
+    chosen = make_backend(name)
+    advice = chosen.install(job)
+    record.save(name, job)
+    typer.echo(f"installed: {chosen.label}, {job.timing.describe()}")
+    typer.echo(f"runs: {_redacted(list(job.argv))}")
+    for line in [*advice, *_key_advice(name, session_key_file)]:
+        typer.echo(f"note: {line}")
 
-        for url in notify or ():
-            if not valid_notify_url(url):
-                raise UsageError(f"--notify {redact_url(url)} is not a URL Apprise knows")
-        name = _backend_name(backend)
-        job = _job(
-            archive,
-            every,
-            at,
-            name,
-            notify=notify,
-            notify_command=notify_command,
-            notify_success=notify_success,
-            ping_url=ping_url,
-            session_key_file=session_key_file,
-            push=push,
-        )
-        previous = record.load()
-        if previous and previous.get("backend") not in (None, name):
-            make_backend(str(previous["backend"])).remove()
-        chosen = make_backend(name)
-        advice = chosen.install(job)
-        record.save(name, job)
-        typer.echo(f"installed: {chosen.label}, {job.timing.describe()}")
-        typer.echo(f"runs: {_redacted(list(job.argv))}")
-        for line in [*advice, *_key_advice(name, session_key_file)]:
-            typer.echo(f"note: {line}")
-        return 0
 
-    run_command(work, debug)
+def _job_command(
+    command_name: str,
+    act: Callable[[str, Any, Path | None], None],
+    *,
+    check_notify: bool,
+) -> None:
+    """`show` and `install` as one command shape, so that show always takes the options install
+    takes and builds the same job from them; `act` gets the backend's name, the job and the key
+    file, and its docstring is the command's help."""
+
+    @schedule_app.command(command_name, help=inspect.getdoc(act))
+    def command(
+        archive: ArchiveArg = None,
+        every: EveryOpt = "daily",
+        at: AtOpt = None,
+        backend: BackendOpt = None,
+        notify: NotifyOpt = None,
+        notify_command: NotifyCommandOpt = None,
+        notify_success: NotifySuccessOpt = False,
+        ping_url: PingOpt = None,
+        session_key_file: KeyFileOpt = None,
+        push: PushOpt = False,
+        debug: DebugOption = False,
+    ) -> None:
+        from claude_backup.cli.common import run_command
+
+        def work() -> int:
+            from claude_backup.errors import UsageError
+            from claude_backup.notify import redact_url, valid_notify_url
+
+            for url in (notify or ()) if check_notify else ():
+                if not valid_notify_url(url):
+                    raise UsageError(f"--notify {redact_url(url)} is not a URL Apprise knows")
+            name = _backend_name(backend)
+            job = _job(
+                archive,
+                every,
+                at,
+                name,
+                notify=notify,
+                notify_command=notify_command,
+                notify_success=notify_success,
+                ping_url=ping_url,
+                session_key_file=session_key_file,
+                push=push,
+            )
+            act(name, job, session_key_file)
+            return 0
+
+        run_command(work, debug)
+
+
+_job_command("show", _show_job, check_notify=False)
+_job_command("install", _install_job, check_notify=True)
 
 
 def _key_advice(backend: str, key_file: Path | None) -> list[str]:
