@@ -8,6 +8,7 @@ failure is reported and tried again next sync.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from claude_backup.archive.files import move
@@ -47,6 +48,23 @@ async def fetch_feature(
             ctx.failures.append(f"{feature}: {exc}")
         return False, None
     return True, data
+
+
+async def fetch_listing(
+    ctx: ExtrasContext, feature: str, path: str, raw: str, key: str
+) -> list[Any] | None:
+    """The list under `key` in what `path` answers, after the whole answer is written raw to
+    `raw`. None: not answered (nothing stored should change), or the answer has no such list
+    (stored as is, reported)."""
+    answered, data = await fetch_feature(ctx, feature, path)
+    if not answered:
+        return None
+    write_json(ctx, raw, data)
+    listed = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(listed, list):
+        ctx.report.odd(feature, f"{path.rsplit('/', 1)[-1]} has no {key} list; stored as is")
+        return None
+    return listed
 
 
 def write_json(ctx: ExtrasContext, rel: str, data: Any) -> None:

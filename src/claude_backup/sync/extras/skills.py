@@ -27,7 +27,7 @@ from claude_backup.errors import ApiError
 from claude_backup.model.layout import SKILLS, SKILLS_JSON, is_users_skill
 from claude_backup.model.naming import clean_title, safe_relative
 from claude_backup.sync.extras.context import ExtrasContext
-from claude_backup.sync.extras.feature import fetch_feature, remove_others, text, write_json
+from claude_backup.sync.extras.feature import fetch_listing, remove_others, text
 from claude_backup.sync.extras.memory import unavailable
 from claude_backup.sync.extras.paths import files_under, remove_folder, safe_file_name
 from claude_backup.sync.tasks import pool
@@ -56,14 +56,9 @@ def fingerprint(skill: Mapping[str, Any]) -> str:
 
 async def sync_skills(ctx: ExtrasContext, org_uuid: str, org_path: str) -> None:
     base = f"/organizations/{org_uuid}/skills"
-    answered, data = await fetch_feature(ctx, FEATURE, f"{base}/list-skills")
-    if not answered:
-        return
     folder = f"{org_path}/{FOLDER}"
-    write_json(ctx, f"{folder}/{RAW}", data)
-    skills = data.get("skills") if isinstance(data, Mapping) else None
-    if not isinstance(skills, list):
-        ctx.report.odd(FEATURE, "list-skills has no skills list; stored as is")
+    skills = await fetch_listing(ctx, FEATURE, f"{base}/list-skills", f"{folder}/{RAW}", "skills")
+    if skills is None:
         return
     mine = [s for s in skills if isinstance(s, Mapping) and is_users_skill(s) and text(s.get("id"))]
     mine.sort(key=lambda s: (text(s.get("name")), text(s.get("id"))))

@@ -15,11 +15,10 @@ from typing import Any
 from claude_backup.model.layout import STYLES, STYLES_JSON
 from claude_backup.sync.extras.context import ExtrasContext
 from claude_backup.sync.extras.feature import (
-    fetch_feature,
+    fetch_listing,
     named,
     remove_others,
     text,
-    write_json,
     write_text,
 )
 
@@ -29,14 +28,10 @@ RAW = STYLES_JSON
 
 
 async def sync_styles(ctx: ExtrasContext, org_uuid: str, org_path: str) -> None:
-    answered, data = await fetch_feature(ctx, FEATURE, f"/organizations/{org_uuid}/list_styles")
-    if not answered:
-        return
     folder = f"{org_path}/{FOLDER}"
-    write_json(ctx, f"{folder}/{RAW}", data)
-    custom = data.get("customStyles") if isinstance(data, Mapping) else None
-    if not isinstance(custom, list):
-        ctx.report.odd(FEATURE, "list_styles has no customStyles list; stored as is")
+    path = f"/organizations/{org_uuid}/list_styles"
+    custom = await fetch_listing(ctx, FEATURE, path, f"{folder}/{RAW}", "customStyles")
+    if custom is None:
         return
     keep = {f"{folder}/{RAW}"}
     for style in custom:
