@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Literal
 
+from claude_backup.model.timestamps import api_time
 from claude_backup.read.parts import (
     ArtifactKinds,
     Caption,
@@ -35,13 +36,9 @@ SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 def format_time(value: object) -> str:
     """`2026-03-01 10:05 UTC` from an API timestamp (`...Z` or `+00:00`); others as given."""
-    raw = text(value)
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return raw
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    moment = api_time(value)
+    if moment is None:
+        return text(value)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -22,20 +22,12 @@ know.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from claude_backup.model.timestamps import api_time
+
 NO_PARENT = -1
-
-
-def _moment(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _depth(message: Mapping[str, Any]) -> int | None:
@@ -46,7 +38,7 @@ def _depth(message: Mapping[str, Any]) -> int | None:
 def time_order(messages: Sequence[Mapping[str, Any]]) -> list[int]:
     """Positions of `messages` in the order they were written. Array order when a message has
     no readable `created_at` (the file's order is then the only evidence)."""
-    moments = [_moment(m.get("created_at")) for m in messages]
+    moments = [api_time(m.get("created_at")) for m in messages]
     if any(moment is None for moment in moments):
         return list(range(len(messages)))
 

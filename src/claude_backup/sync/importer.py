@@ -23,7 +23,6 @@ import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from claude_backup.model.layout import (
 )
 from claude_backup.model.messages import message
 from claude_backup.model.naming import entry_name, folder_name, is_uuid, safe_relative, uuid_of
+from claude_backup.model.timestamps import api_time
 from claude_backup.read.source import DiskSnapshot
 from claude_backup.sync.commits import plan_commits
 from claude_backup.sync.extras.artifacts import artifact_ids, reconstruct
@@ -385,20 +385,10 @@ def _newer(chat: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
     is newer (or as new with more messages)."""
     if json_bytes(chat) == json_bytes(old):
         return False
-    new_time, old_time = _time(chat.get("updated_at")), _time(old.get("updated_at"))
+    new_time, old_time = api_time(chat.get("updated_at")), api_time(old.get("updated_at"))
     if new_time is None or old_time is None or new_time != old_time:
         return new_time is None or old_time is None or new_time > old_time
     return len(chat.get("chat_messages") or []) > len(old.get("chat_messages") or [])
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def users_of(export: ExportData) -> dict[str, dict[str, Any]]:
