@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,7 +22,13 @@ os.environ["XDG_CONFIG_HOME"] = str(_HOME / "config")
 os.environ["XDG_DATA_HOME"] = str(_HOME / "data")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
+from claude_backup.client import Politeness  # noqa: E402
 from claude_backup.fakeapi import FakeClaude, FakeClaudeServer  # noqa: E402
+
+if TYPE_CHECKING:
+    from claude_backup.archive.repository import Archive
+    from claude_backup.model.changes import FileChange
+    from claude_backup.sync.run import SyncReport
 
 # Never the developer's own config (nor its remembered archive), even in module fixtures.
 os.environ["CLAUDE_BACKUP_CONFIG"] = str(Path(tempfile.mkdtemp(prefix="cb-config-")) / "c.toml")
@@ -29,6 +36,10 @@ os.environ.pop("CLAUDE_BACKUP_ARCHIVE", None)
 
 KEY = "sk-ant-sid01-e2e-secret-Z9fQ3xkLmN7pR2vT8wYb-AAAA"
 CLI = str(Path(sys.executable).parent / "claude-backup")
+AUTHOR = "Test <test@example.com>"
+FAST_POLITENESS = Politeness(
+    connections=4, success_delay=0, min_retry_delay=0.01, max_retry_delay=0.05
+)
 FAST_FLAGS = ["-c", "4", "-d", "0", "--min-retry-delay", "0.01", "--max-retry-delay", "0.05"]
 
 
@@ -124,6 +135,33 @@ def _run_in_this_process(
 
 def sync(fake: Fake, archive: Path, *extra: str, **kw: Any) -> subprocess.CompletedProcess[str]:
     return run_cli("sync", str(archive), *FAST_FLAGS, *extra, base_url=fake.base_url, **kw)
+
+
+class Quiet:
+    """A progress reporter that says nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def sync_in_process(archive: Path, base_url: str, **settings: Any) -> SyncReport:
+    """One sync of KEY's account called directly (no CLI), with quick retries and no output."""
+    from claude_backup.keys import SessionKey
+    from claude_backup.sync.run import SyncSettings, run
+
+    chosen = SyncSettings(archive, base_url, FAST_POLITENESS, **settings)
+    return asyncio.run(run([SessionKey(KEY, "test")], chosen, Quiet()))  # type: ignore[arg-type]
+
+
+def commit_all(archive: Archive) -> list[FileChange]:
+    """What a sync does at its end: commit every change the archive finds, in one commit."""
+    from claude_backup.model.changes import CommitStep
+
+    changes = archive.changes()
+    if changes:
+        steps = [CommitStep([(c.path, c.new_sha) for c in changes], "sync")]
+        archive.commit(steps, author=AUTHOR)
+    return changes
 
 
 def git(archive: Path, *args: str) -> str:

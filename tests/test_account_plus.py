@@ -4,7 +4,6 @@ commit lines; features missing (404) skipped quietly; unknown shapes stored raw 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
@@ -16,22 +15,14 @@ from typing import Any
 import pytest
 
 from claude_backup.cli.sync_run import notes
-from claude_backup.client import Politeness
 from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, Fault, Org, Plus, plus_of
-from claude_backup.keys import SessionKey
 from claude_backup.model.naming import safe_relative
 from claude_backup.read.memory_mode import MELANGE_NOTE, melange_orgs
 from claude_backup.sync.extras.skills import unpack
-from claude_backup.sync.run import SyncReport, SyncSettings, run
-from conftest import KEY, assert_git_healthy, git, make_model
+from claude_backup.sync.run import SyncReport
+from conftest import assert_git_healthy, git, make_model, sync_in_process
 
-FAST = Politeness(connections=4, success_delay=0, min_retry_delay=0.01, max_retry_delay=0.05)
 SKILL = {"SKILL.md": b"---\nname: notes\n---\nWrite notes.\n", "ref/style.md": b"Short.\n"}
-
-
-class Quiet:
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
 
 
 @dataclass
@@ -44,8 +35,7 @@ class World:
     archive: Path
 
     def sync(self, **settings: Any) -> SyncReport:
-        chosen = SyncSettings(self.archive, self.server.base_url, FAST, **settings)
-        report = asyncio.run(run([SessionKey(KEY, "test")], chosen, Quiet()))  # type: ignore[arg-type]
+        report = sync_in_process(self.archive, self.server.base_url, **settings)
         assert report.failures == []
         return report
 
@@ -257,7 +247,6 @@ def test_claude_code_refusing_the_cookie_is_skipped_not_fatal(world: World) -> N
 def test_a_failed_feature_is_reported_and_the_rest_kept(world: World) -> None:
     world.plus.add_skill(world.org, "notes", SKILL)
     world.server.faults.add(Fault("status", status=400, path_contains="list-skills", times=None))
-    chosen = SyncSettings(world.archive, world.server.base_url, FAST)
-    report = asyncio.run(run([SessionKey(KEY, "t")], chosen, Quiet()))  # type: ignore[arg-type]
+    report = sync_in_process(world.archive, world.server.base_url)
     assert any(f.startswith("skills:") for f in report.failures)
     assert report.accounts[0].commit is not None  # the rest is committed

@@ -18,24 +18,8 @@ from hypothesis import strategies as st
 from claude_backup.archive.gitindex import IndexFile
 from claude_backup.archive.repository import Archive
 from claude_backup.errors import ArchiveError
-from claude_backup.model.changes import CommitStep, FileChange
-
-AUTHOR = "Test <test@example.com>"
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(archive: Archive) -> list[FileChange]:
-    """What a sync does at its end: commit every change found."""
-    changes = archive.changes()
-    if changes:
-        steps = [CommitStep([(c.path, c.new_sha) for c in changes], "sync")]
-        archive.commit(steps, author=AUTHOR)
-    return changes
+from claude_backup.model.changes import FileChange
+from conftest import commit_all, git
 
 
 def write(root: Path, rel: str, text: str) -> None:

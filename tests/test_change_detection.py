@@ -3,7 +3,6 @@ project's `updated_at`) arrives at the next full pass; `count_all` catches a sho
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,19 +11,11 @@ from typing import Any
 
 import pytest
 
-from claude_backup.client import Politeness
 from claude_backup.fakeapi import FakeClaude, FakeClaudeServer, Org, plus_of
-from claude_backup.keys import SessionKey
-from claude_backup.sync.run import SyncReport, SyncSettings, run
-from conftest import KEY, git, make_model
+from claude_backup.sync.run import SyncReport
+from conftest import git, make_model, sync_in_process
 
-FAST = Politeness(connections=4, success_delay=0, min_retry_delay=0.01, max_retry_delay=0.05)
 ONLY_PROJECTS = {"profile": False, "skills": False, "catalog": False, "code": False}
-
-
-class Quiet:
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
 
 
 @dataclass
@@ -35,8 +26,7 @@ class World:
     archive: Path
 
     def sync(self, **settings: Any) -> SyncReport:
-        chosen = SyncSettings(self.archive, self.server.base_url, FAST, **settings)
-        report = asyncio.run(run([SessionKey(KEY, "t")], chosen, Quiet()))  # type: ignore[arg-type]
+        report = sync_in_process(self.archive, self.server.base_url, **settings)
         assert report.failures == []
         return report
 

@@ -11,24 +11,9 @@ from pathlib import Path
 import pytest
 
 from claude_backup.archive.repository import Archive
-from claude_backup.model.changes import CommitStep, FileChange
+from conftest import commit_all, git
 
-AUTHOR = "Test <test@example.com>"
 CHAT = "acct-11111111-1111-4111-8111-111111111111/org-22222222-2222-4222-8222-222222222222/chats"
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(archive: Archive) -> list[FileChange]:
-    changes = archive.changes()
-    if changes:
-        steps = [CommitStep([(c.path, c.new_sha) for c in changes], "sync")]
-        archive.commit(steps, author=AUTHOR)
-    return changes
 
 
 def write(root: Path, rel: str, data: str | bytes, mode: int | None = None) -> Path:

@@ -15,19 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from claude_backup.cli.app import app
-from claude_backup.client import ClaudeClient, Politeness
+from claude_backup.client import ClaudeClient
 from claude_backup.fakeapi import FakeClaudeServer, plus_of
 from claude_backup.keys import SessionKey
-from claude_backup.sync.run import SyncSettings, run
 from claude_backup.sync.verify import Verified, verify_offline, verify_online
-from conftest import KEY, Fake, git, make_model
-
-FAST = Politeness(connections=4, success_delay=0, min_retry_delay=0.01, max_retry_delay=0.05)
-
-
-class Quiet:
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
+from conftest import FAST_POLITENESS, KEY, Fake, git, make_model, sync_in_process
 
 
 @pytest.fixture
@@ -54,8 +46,7 @@ def synced(tmp_path: Path) -> Iterator[tuple[Fake, Path]]:
     archive = tmp_path / "archive"
     with FakeClaudeServer(model) as server:
         fake = Fake(model, server)
-        settings = SyncSettings(archive, server.base_url, FAST)
-        report = asyncio.run(run([SessionKey(KEY, "t")], settings, Quiet()))  # type: ignore[arg-type]
+        report = sync_in_process(archive, server.base_url)
         assert report.failures == []
         yield fake, archive
 
@@ -128,8 +119,7 @@ def test_a_missing_upload_with_its_reason_passes(synced: tuple[Fake, Path]) -> N
     chat = sorted(org.chats)[2]
     gone = fake.model.attach_upload(chat, "document", "lost.pdf")
     fake.model.expire_upload(gone.uuid)
-    settings = SyncSettings(archive, fake.base_url, FAST)
-    asyncio.run(run([SessionKey(KEY, "t")], settings, Quiet()))  # type: ignore[arg-type]
+    sync_in_process(archive, fake.base_url)
     assert verify_offline(archive).problems == []
     (meta,) = list(archive.glob(f"*/*/files/{gone.uuid}.json"))
     record = json.loads(meta.read_bytes())
@@ -199,7 +189,7 @@ def test_online_every_listed_chat_project_and_skill(synced: tuple[Fake, Path]) -
         result = Verified()
 
         async def go() -> None:
-            async with ClaudeClient(fake.base_url, SessionKey(KEY, "t"), FAST) as client:
+            async with ClaudeClient(fake.base_url, SessionKey(KEY, "t"), FAST_POLITENESS) as client:
                 await verify_online(archive, client, result)
 
         asyncio.run(go())
