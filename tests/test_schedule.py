@@ -270,36 +270,17 @@ def schedule_env(tmp_path: Path, crontab: str | None) -> dict[str, str]:
 
 def cron_cycle(tmp_path: Path, env: dict[str, str], read_crontab) -> None:  # type: ignore[no-untyped-def]
     archive = tmp_path / "archive"
-    base = "http://127.0.0.1:9"
-    shown = run_cli(
-        "schedule",
-        "show",
-        str(archive),
-        "--backend",
-        "cron",
-        "--at",
-        "04:40",
-        "--ping-url",
-        "http://127.0.0.1:9/ping/secret-uuid",
-        base_url=base,
-        extra_env=env,
-    )
+
+    def schedule(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli("schedule", *args, base_url="http://127.0.0.1:9", extra_env=env)
+
+    job = [str(archive), "--backend", "cron", "--at", "04:40"]
+    job += ["--ping-url", "http://127.0.0.1:9/ping/secret-uuid"]
+    shown = schedule("show", *job)
     assert shown.returncode == 0, shown.stderr
     assert KEY not in shown.stdout  # CLAUDE_SESSION_KEY was set in the environment
     before = read_crontab()
-    installed = run_cli(
-        "schedule",
-        "install",
-        str(archive),
-        "--backend",
-        "cron",
-        "--at",
-        "04:40",
-        "--ping-url",
-        "http://127.0.0.1:9/ping/secret-uuid",
-        base_url=base,
-        extra_env=env,
-    )
+    installed = schedule("install", *job)
     assert installed.returncode == 0, installed.stderr
     assert "installed: crontab entry, daily at 04:40" in installed.stdout
     assert "secret-uuid" not in installed.stdout
@@ -316,7 +297,7 @@ def cron_cycle(tmp_path: Path, env: dict[str, str], read_crontab) -> None:  # ty
     assert command[0] == installed_command()[0] and Path(command[0]).is_absolute()
     assert command[1:4] == ["sync", str(archive), "-q"] and "secret-uuid" in command[-1]
     assert f"CLAUDE_BACKUP_CONFIG={env['CLAUDE_BACKUP_CONFIG']}" in words
-    status = run_cli("schedule", "status", base_url=base, extra_env=env)
+    status = schedule("status")
     assert status.returncode == 0 and status.stdout.startswith("installed: cron, daily at 04:40")
     assert "last run: none yet" in status.stdout
     # A run happened (as the job would record it): status says how it ended.
@@ -331,27 +312,17 @@ def cron_cycle(tmp_path: Path, env: dict[str, str], read_crontab) -> None:  # ty
             }
         )
     )
-    status = run_cli("schedule", "status", base_url=base, extra_env=env)
+    status = schedule("status")
     assert (
         "last run: 2026-11-29T04:40:12+00:00, error (exit 4: session key expired)" in status.stdout
     )
-    reinstalled = run_cli(
-        "schedule",
-        "install",
-        str(archive),
-        "--backend",
-        "cron",
-        "--every",
-        "6h",
-        base_url=base,
-        extra_env=env,
-    )
+    reinstalled = schedule("install", str(archive), "--backend", "cron", "--every", "6h")
     assert reinstalled.returncode == 0, reinstalled.stderr
     assert read_crontab().count(render.CRON_BEGIN) == 1
-    removed = run_cli("schedule", "remove", base_url=base, extra_env=env)
+    removed = schedule("remove")
     assert removed.returncode == 0 and "removed the crontab entry" in removed.stdout
     assert read_crontab().rstrip("\n") == before.rstrip("\n")
-    status = run_cli("schedule", "status", "--backend", "cron", base_url=base, extra_env=env)
+    status = schedule("status", "--backend", "cron")
     assert status.stdout.startswith("not installed")
 
 
