@@ -164,6 +164,21 @@ def commit_all(archive: Archive) -> list[FileChange]:
     return changes
 
 
+def synced_archive(fake: Fake, tmp_path: Path) -> Path:
+    """`tmp_path/archive`, made by one sync of `fake` through the CLI."""
+    path = tmp_path / "archive"
+    result = sync(fake, path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def add_to_a_chat(fake: Fake) -> str:
+    """One more turn in a chat of the first organization; its uuid."""
+    chat = next(iter(fake.model.accounts[0].orgs[0].chats.values()))
+    fake.model.add_messages(chat.uuid, turns=1)
+    return str(chat.uuid)
+
+
 def git(archive: Path, *args: str) -> str:
     result = subprocess.run(
         ["git", "-C", str(archive), *args], capture_output=True, text=True, check=True

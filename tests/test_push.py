@@ -21,7 +21,16 @@ from urllib.parse import unquote
 import pytest
 
 from claude_backup.archive.remote import absolute_location, is_location, local_path, redact
-from conftest import Fake, assert_git_healthy, commit_count, git, run_cli, sync
+from conftest import (
+    Fake,
+    add_to_a_chat,
+    assert_git_healthy,
+    commit_count,
+    git,
+    run_cli,
+    sync,
+    synced_archive,
+)
 
 SSHD = Path("/usr/sbin/sshd")
 TOKEN = "ghp_test-token-Q7x9K2mLp4Rt8Vw3"
@@ -118,16 +127,7 @@ def server_process(args: list[str], port: int, log: Path) -> Iterator[None]:
 
 @pytest.fixture
 def archive(fake: Fake, tmp_path: Path) -> Path:
-    path = tmp_path / "archive"
-    result = sync(fake, path)
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-def add_to_a_chat(fake: Fake) -> str:
-    chat = next(iter(fake.model.accounts[0].orgs[0].chats.values()))
-    fake.model.add_messages(chat.uuid, turns=1)
-    return str(chat.uuid)
+    return synced_archive(fake, tmp_path)
 
 
 # -- local remotes ------------------------------------------------------------------------------

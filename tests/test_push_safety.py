@@ -16,7 +16,18 @@ import pytest
 
 from claude_backup.archive.repository import Archive
 from claude_backup.model.changes import CommitStep
-from conftest import CLI, FAST_FLAGS, KEY, Fake, assert_git_healthy, git, run_cli, sync
+from conftest import (
+    CLI,
+    FAST_FLAGS,
+    KEY,
+    Fake,
+    add_to_a_chat,
+    assert_git_healthy,
+    git,
+    run_cli,
+    sync,
+    synced_archive,
+)
 from test_push import http_remote  # noqa: F401 (a fixture: a git remote over http on loopback)
 
 TOKEN = "ghp_test-token-Q7x9K2mLp4Rt8Vw3"
@@ -44,15 +55,7 @@ def branches(repo: Path) -> str:
 
 @pytest.fixture
 def archive(fake: Fake, tmp_path: Path) -> Path:
-    path = tmp_path / "archive"
-    result = sync(fake, path)
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-def add_to_a_chat(fake: Fake) -> None:
-    chat = next(iter(fake.model.accounts[0].orgs[0].chats.values()))
-    fake.model.add_messages(chat.uuid, turns=1)
+    return synced_archive(fake, tmp_path)
 
 
 def executable(path: Path, text: str) -> Path:
