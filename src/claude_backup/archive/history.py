@@ -17,12 +17,12 @@ from pathlib import Path
 
 from dulwich.diff_tree import tree_changes
 from dulwich.errors import NotGitRepository
-from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.objects import Blob, Commit, ObjectID, Tree, TreeEntry
 from dulwich.objectspec import parse_commit
 from dulwich.repo import Repo
 
 from claude_backup.errors import ArchiveError, UsageError
-from claude_backup.model.layout import CHATS, DELETED, ChatFile, parse_chat_path
+from claude_backup.model.layout import ChatFile, find_chat_files, parse_chat_path
 from claude_backup.model.messages import Side, describe_chat
 
 FileChange = tuple[str | None, str | None, bytes | None, bytes | None]
@@ -163,26 +163,27 @@ class RevisionSnapshot:
         return tree
 
     def chat_files(self) -> list[ChatFile]:
-        found: list[ChatFile] = []
-        for account in self._subtrees(self.commit.tree):
-            for org in self._subtrees(account[1]):
-                for kind in self._subtrees(org[1]):
-                    if kind[0] not in (CHATS, DELETED):
-                        continue
-                    for entry in self._tree(kind[1]).iteritems():
-                        rel = f"{account[0]}/{org[0]}/{kind[0]}/{_decode(entry.path or b'')}"
-                        location = parse_chat_path(rel)
-                        if location is not None:
-                            found.append(ChatFile(rel, location))
-        found.sort(key=lambda f: f.path)
-        return found
+        def folders(rel: str) -> list[str]:
+            return [_decode(e.path or b"") for e in self._entries(rel) if (e.mode or 0) & 0o40000]
 
-    def _subtrees(self, sha: bytes) -> list[tuple[str, bytes]]:
-        return [
-            (_decode(e.path), e.sha)
-            for e in self._tree(sha).iteritems()
-            if e.path is not None and e.sha is not None and e.mode is not None and e.mode & 0o40000
-        ]
+        def names(rel: str) -> list[str]:
+            return [_decode(e.path or b"") for e in self._entries(rel)]
+
+        return find_chat_files(folders, names)
+
+    def _entries(self, rel: str) -> list[TreeEntry]:
+        """What the folder `rel` ("" the root) holds in this revision; nothing if no folder."""
+        sha = self.commit.tree
+        if rel:
+            try:
+                mode, sha = self._tree(sha).lookup_path(
+                    self.repo.object_store.__getitem__, rel.encode("utf-8", "surrogateescape")
+                )
+            except KeyError:
+                return []
+            if not mode & 0o40000:
+                return []
+        return [e for e in self._tree(sha).iteritems() if e.path is not None and e.sha is not None]
 
     def read(self, path: str) -> bytes | None:
         try:

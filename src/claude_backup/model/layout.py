@@ -12,7 +12,7 @@ account, organization and chat a file belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,25 @@ class ChatFile:
     @property
     def uuid(self) -> str:
         return self.location.chat_uuid
+
+
+def find_chat_files(
+    folders: Callable[[str], Iterable[str]], names: Callable[[str], Iterable[str]]
+) -> list[ChatFile]:
+    """Every chat file of a snapshot of the archive (the working tree, a git revision), sorted by
+    path. `folders(rel)` names the folders in the folder `rel` ("" the archive's root);
+    `names(rel)` names what else is in it (nothing when there is no such folder)."""
+    found: list[ChatFile] = []
+    for account in folders(""):
+        for org in folders(account):
+            for kind in (CHATS, DELETED):
+                folder = f"{account}/{org}/{kind}"
+                for name in names(folder):
+                    location = parse_chat_path(f"{folder}/{name}")
+                    if location is not None:
+                        found.append(ChatFile(f"{folder}/{name}", location))
+    found.sort(key=lambda f: f.path)
+    return found
 
 
 # Beside chats/ in an organization's folder (sync/extras/paths.py describes them).

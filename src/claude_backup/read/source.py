@@ -13,12 +13,10 @@ from typing import Any, Protocol
 from claude_backup.errors import ArchiveError, UsageError
 from claude_backup.model import jsonvalue
 from claude_backup.model.layout import (
-    CHATS,
-    DELETED,
     MARKER,
     ORG_FILE,
     ChatFile,
-    parse_chat_path,
+    find_chat_files,
 )
 from claude_backup.model.naming import is_uuid, uuid_of
 from claude_backup.read.markdown import chat_title
@@ -57,19 +55,14 @@ class DiskSnapshot:
         self.root = root
 
     def chat_files(self) -> list[ChatFile]:
-        found: list[ChatFile] = []
-        for account in _scan(self.root, dirs=True):
-            if account.name == ".git":
-                continue
-            for org in _scan(Path(account.path), dirs=True):
-                for kind in (CHATS, DELETED):
-                    for entry in _scan(Path(org.path) / kind, dirs=False):
-                        rel = f"{account.name}/{org.name}/{kind}/{entry.name}"
-                        location = parse_chat_path(rel)
-                        if location is not None:
-                            found.append(ChatFile(rel, location))
-        found.sort(key=lambda f: f.path)
-        return found
+        def folders(rel: str) -> list[str]:
+            found = [e.name for e in _scan(self.root / rel, dirs=True)]
+            return found if rel else [name for name in found if name != ".git"]
+
+        def names(rel: str) -> list[str]:
+            return [e.name for e in _scan(self.root / rel, dirs=False)]
+
+        return find_chat_files(folders, names)
 
     def read(self, path: str) -> bytes | None:
         try:
