@@ -27,7 +27,7 @@ from typing import Any
 
 from claude_backup.fakeapi.faults import Reply, error_reply, json_bytes
 from claude_backup.fakeapi.model import Account, FakeClaude, Org
-from claude_backup.fakeapi.routes import BadRequest
+from claude_backup.fakeapi.routes import BadRequest, not_found, org_refused, param
 
 JSON = dict[str, Any]
 CODE_VERSION = "2023-06-01"
@@ -323,17 +323,8 @@ def plus_of(model: FakeClaude) -> Plus:
 # -- routes -------------------------------------------------------------------------------------
 
 
-def _param(params: Mapping[str, list[str]], name: str) -> str | None:
-    values = params.get(name)
-    return values[0] if values else None
-
-
-def _not_found(request_id: str, message: str = "Not found") -> Reply:
-    return error_reply(404, message, request_id, error_type="not_found_error")
-
-
 def _offset(params: Mapping[str, list[str]], name: str, default: int) -> int:
-    raw = _param(params, name)
+    raw = param(params, name)
     try:
         value = int(raw) if raw is not None else default
     except ValueError:
@@ -356,7 +347,7 @@ def route_plus(
     if segments == ["api", "account_profile"]:
         mine = plus.account(account)
         if "profile" in mine.disabled:
-            return _not_found(request_id)
+            return not_found(request_id)
         with model.lock:
             return Reply(200, json_bytes(mine.profile))
     if segments[:3] == ["v1", "code", "sessions"]:
@@ -369,12 +360,10 @@ def route_plus(
     if feature is None:
         return None
     if org is None or "chat" not in org.capabilities:
-        return error_reply(
-            403, "Invalid authorization for organization", request_id, error_type="permission_error"
-        )
+        return org_refused(request_id)
     state = plus.org(org)
     if feature in state.disabled:
-        return _not_found(request_id)
+        return not_found(request_id)
     if feature in state.raw:
         return Reply(200, json_bytes(state.raw[feature]))
     with model.lock:
@@ -425,10 +414,10 @@ def _org_reply(
         if tail[1] == "list-skills":
             return Reply(200, json_bytes({"skills": [s.entry() for s in state.skills]}))
         if tail[1] == "download-dot-skill-file":
-            wanted = _param(params, "skill_id")
+            wanted = param(params, "skill_id")
             skill = next((s for s in state.skills if s.id == wanted), None)
             if skill is None:
-                return _not_found(request_id, "Skill not found")
+                return not_found(request_id, "Skill not found")
             return Reply(200, skill.zip_bytes(), "application/zip")
         return None
     if feature == "memory_settings":
@@ -465,7 +454,7 @@ def _code(
         return error_reply(403, "x-organization-uuid names no organization of yours", request_id)
     state = plus_of(model).org(org)
     if "code_sessions" in state.disabled:
-        return _not_found(request_id)
+        return not_found(request_id)
     with model.lock:
         if not tail:
             if "code_sessions" in state.raw:
@@ -475,7 +464,7 @@ def _code(
             return Reply(200, json_bytes(body))
         session = next((s for s in state.sessions if s.id == tail[0]), None)
         if session is None:
-            return _not_found(request_id, "Session not found")
+            return not_found(request_id, "Session not found")
         if tail[1:] == ["events"]:
             limit = min(_offset(params, "limit", MAX_EVENTS_PAGE) or 1, MAX_EVENTS_PAGE)
             start = _offset(params, "cursor", 0)

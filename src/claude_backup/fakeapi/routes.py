@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 
 from claude_backup.fakeapi.extras import webp_bytes
 from claude_backup.fakeapi.faults import Reply, error_reply, json_bytes
@@ -26,13 +27,21 @@ class BadRequest(Exception):
     pass
 
 
-def _param(params: dict[str, list[str]], name: str) -> str | None:
+def param(params: Mapping[str, list[str]], name: str) -> str | None:
+    """The first value of a query parameter."""
     values = params.get(name)
     return values[0] if values else None
 
 
-def _not_found(request_id: str, message: str = "Not found") -> Reply:
+def not_found(request_id: str, message: str = "Not found") -> Reply:
     return error_reply(404, message, request_id, error_type="not_found_error")
+
+
+def org_refused(request_id: str) -> Reply:
+    """What claude.ai answers for an organization that is not yours or has no chat."""
+    return error_reply(
+        403, "Invalid authorization for organization", request_id, error_type="permission_error"
+    )
 
 
 def encode_cursor(offset: int) -> str:
@@ -69,9 +78,7 @@ def route_extra(
     if tail[0] not in ("account", "files", "conversations", "projects", "memory"):
         return None
     if org is None or "chat" not in org.capabilities:
-        return error_reply(
-            403, "Invalid authorization for organization", request_id, error_type="permission_error"
-        )
+        return org_refused(request_id)
     if tail == ["account", "files"]:
         return _account_files(model, org, params, files_page_size)
     if len(tail) == 3 and tail[0] == "files" and tail[2] == "contents":
@@ -81,22 +88,22 @@ def route_extra(
     if tail[0] == "projects":
         return _projects(model, org, tail[1:], request_id)
     if tail == ["memory"]:
-        memory = model.memory_json(org, _param(params, "project_uuid"))
-        return Reply(200, json_bytes(memory)) if memory is not None else _not_found(request_id)
+        memory = model.memory_json(org, param(params, "project_uuid"))
+        return Reply(200, json_bytes(memory)) if memory is not None else not_found(request_id)
     return None
 
 
 def _account_files(
     model: FakeClaude, org: Org, params: dict[str, list[str]], page_size: int
 ) -> Reply:
-    raw_limit = _param(params, "limit")
+    raw_limit = param(params, "limit")
     try:
         limit = int(raw_limit) if raw_limit is not None else MAX_FILES_PAGE
     except ValueError:
         raise BadRequest("limit must be an integer") from None
     if limit < 1:
         raise BadRequest("limit must be positive")
-    cursor = _param(params, "cursor")
+    cursor = param(params, "cursor")
     offset = decode_cursor(cursor) if cursor else 0
     uploads = model.org_uploads(org)
     end = offset + min(limit, page_size, MAX_FILES_PAGE)
@@ -110,7 +117,7 @@ def _contents(model: FakeClaude, org: Org, file_uuid: str, request_id: str) -> R
     with model.lock:
         upload = model.uploads.get(file_uuid)
         if upload is None or upload.org_uuid != org.uuid or upload.gone or upload.contents_gone:
-            return _not_found(request_id, "File not found")
+            return not_found(request_id, "File not found")
         return Reply(200, upload.data, upload.mime)
 
 
@@ -121,7 +128,7 @@ def _preview(
     with model.lock:
         upload = model.uploads.get(file_uuid)
         if org is None or upload is None or upload.org_uuid != org.uuid or upload.gone:
-            return _not_found(request_id, "File not found")
+            return not_found(request_id, "File not found")
         return Reply(200, webp_bytes(upload.uuid), "image/webp")
 
 
@@ -136,11 +143,11 @@ def _wiggle(
     with model.lock:
         chat = org.chats.get(chat_uuid)
         if chat is None:
-            return _not_found(request_id, "Conversation not found")
+            return not_found(request_id, "Conversation not found")
         if action == "list-files":
             if chat.sandbox_gone:
-                return _not_found(request_id, "Container not found")
-            prefix = _param(params, "prefix") or ""
+                return not_found(request_id, "Container not found")
+            prefix = param(params, "prefix") or ""
             files = [f for path, f in sorted(chat.sandbox.items()) if path.startswith(prefix)]
             body = {
                 "success": True,
@@ -149,10 +156,10 @@ def _wiggle(
             }
             return Reply(200, json_bytes(body))
         if action == "download-file":
-            path = _param(params, "path") or ""
+            path = param(params, "path") or ""
             found = None if chat.sandbox_gone else chat.sandbox.get(path)
             if found is None:
-                return _not_found(request_id, f"File not found in container: {path}")
+                return not_found(request_id, f"File not found in container: {path}")
             return Reply(200, found.data, "application/octet-stream")
     return None
 
@@ -164,7 +171,7 @@ def _projects(model: FakeClaude, org: Org, tail: list[str], request_id: str) -> 
             return Reply(200, json_bytes([p.summary() for p in items]))
         project = org.projects.get(tail[0])
         if project is None:
-            return _not_found(request_id, "Project not found")
+            return not_found(request_id, "Project not found")
         rest = tail[1:]
         if not rest:
             return Reply(200, json_bytes(project.detail()))
@@ -174,7 +181,7 @@ def _projects(model: FakeClaude, org: Org, tail: list[str], request_id: str) -> 
         if len(rest) == 2 and rest[0] == "docs":
             doc = project.docs.get(rest[1])
             if doc is None:
-                return _not_found(request_id, "Document not found")
+                return not_found(request_id, "Document not found")
             return Reply(200, json_bytes(doc.to_json(project.uuid)))
         if rest == ["files"]:
             return Reply(200, json_bytes(project.file_items()))
