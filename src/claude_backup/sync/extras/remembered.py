@@ -33,10 +33,7 @@ class ExtrasState:
         return cls(root / ".git" / "claude-backup" / STATE_FILE)
 
     def _table(self, name: str) -> dict[str, Any]:
-        table = self.data.get(name)
-        if not isinstance(table, dict):
-            table = self.data[name] = {}
-        return table
+        return _dict_at(self.data, name)
 
     def last_full_pass(self, org_uuid: str) -> float:
         value = self._table("projects_full_pass").get(org_uuid)
@@ -57,19 +54,11 @@ class ExtrasState:
 
     def skills_done(self, org_uuid: str) -> dict[str, str]:
         """skill folder name -> the list entry (id@updated_at) its files came from."""
-        table = self._table("skills")
-        done = table.get(org_uuid)
-        if not isinstance(done, dict):
-            done = table[org_uuid] = {}
-        return done
+        return _dict_at(self._table("skills"), org_uuid)
 
     def sessions_done(self, org_uuid: str) -> dict[str, str]:
         """Claude Code session id -> its `updated_at` when its events were last read."""
-        table = self._table("code_sessions")
-        done = table.get(org_uuid)
-        if not isinstance(done, dict):
-            done = table[org_uuid] = {}
-        return done
+        return _dict_at(self._table("code_sessions"), org_uuid)
 
     def save(self) -> None:
         if not self.dirty or self.path is None:
@@ -79,3 +68,11 @@ class ExtrasState:
         except (OSError, ArchiveError):
             return  # only a hint for the next sync: never fail a sync over it
         self.dirty = False
+
+
+def _dict_at(container: dict[str, Any], key: str) -> dict[str, Any]:
+    """`container[key]`, made an empty dict when it is missing or not one (a damaged file)."""
+    value = container.get(key)
+    if not isinstance(value, dict):
+        value = container[key] = {}
+    return value
