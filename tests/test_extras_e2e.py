@@ -3,22 +3,25 @@ against the fake Claude.ai, checked with the real git."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from claude_backup.client import Politeness
 from claude_backup.fakeapi import FakeClaudeServer
 from claude_backup.fakeapi.extras import Upload
-from claude_backup.keys import SessionKey
 from claude_backup.sync.extras.artifacts import reconstruct
-from claude_backup.sync.run import SyncSettings, run
-from conftest import KEY, Fake, assert_archive_matches, assert_git_healthy, git, make_model, sync
+from conftest import (
+    Fake,
+    assert_archive_matches,
+    assert_git_healthy,
+    git,
+    make_model,
+    sync,
+    sync_in_process,
+)
 
 
 @pytest.fixture
@@ -306,30 +309,15 @@ def test_artifact_files_equal_the_reconstruction(fake: Fake, tmp_path: Path) -> 
     assert_git_healthy(archive)
 
 
-class Quiet:
-    """A reporter that only keeps notes."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def note(self, message: str) -> None:
-        self.notes.append(message)
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
-
-
 def test_files_and_projects_can_be_left_out(rich: Fake, tmp_path: Path) -> None:
     org = rich.model.accounts[0].orgs[0]
     project = rich.model.add_project(org, "Secret", "x")
     chat = sorted(org.chats)[3]
     rich.model.add_sandbox_turn(chat, {"r.txt": b"r\n"})
-    fast = Politeness(connections=4, success_delay=0, min_retry_delay=0.01, max_retry_delay=0.05)
     archive = tmp_path / "archive"
 
     def run_sync(files: bool, projects: bool) -> None:
-        settings = SyncSettings(archive, rich.base_url, fast, files=files, projects=projects)
-        report = asyncio.run(run([SessionKey(KEY, "test")], settings, Quiet()))  # type: ignore[arg-type]
+        report = sync_in_process(archive, rich.base_url, files=files, projects=projects)
         assert report.failures == []
 
     run_sync(files=False, projects=False)
