@@ -115,6 +115,16 @@ def test_every_part_is_stored_raw_and_readable(world: World) -> None:
     assert_git_healthy(world.archive)
 
 
+def test_a_long_session_is_read_page_after_page(world: World) -> None:
+    session = world.plus.add_code_session(world.org, "Long", turns=120)  # 240 events
+    world.sync()
+    asked = [r for r in world.server.request_log() if r.path.endswith(f"{session.id}/events")]
+    assert [r.query for r in asked] == ["limit=100", "limit=100&cursor=100", "limit=100&cursor=200"]
+    stored = world.one(f"*/*/code-sessions/Long-{session.id}/events.jsonl").read_text()
+    numbers = [json.loads(line)["sequence_num"] for line in stored.splitlines()]
+    assert numbers == list(range(1, 241))
+
+
 def test_later_syncs_fetch_only_what_changed(world: World) -> None:
     account = world.model.accounts[0]
     world.plus.add_skill(world.org, "notes", SKILL)
@@ -175,15 +185,25 @@ def test_missing_features_are_skipped_quietly_with_a_debug_note(world: World) ->
     assert not list(world.archive.glob("*/*/skills")) and not list(world.archive.glob("*/profile"))
 
 
-def test_an_unexpected_shape_is_stored_raw_and_reported_once(world: World) -> None:
-    odd = {"styles": "moved elsewhere", "version": 2}
-    world.plus.serve_raw(world.org, "styles", odd)
-    world.plus.serve_raw(world.team, "styles", odd)
+@pytest.mark.parametrize(
+    ("feature", "stored_at", "said"),
+    [
+        ("styles", "styles/list_styles.json", "list_styles has no customStyles list"),
+        ("skills", "skills/list-skills.json", "list-skills has no skills list"),
+        ("code_sessions", "code-sessions/sessions.json", "/v1/code/sessions has no data list"),
+    ],
+)
+def test_an_unexpected_shape_is_stored_raw_and_reported_once(
+    world: World, feature: str, stored_at: str, said: str
+) -> None:
+    odd = {feature: "moved elsewhere", "version": 2}
+    world.plus.serve_raw(world.org, feature, odd)
+    world.plus.serve_raw(world.team, feature, odd)
     report = world.sync()
-    stored = world.one(f"*/*-{world.org.uuid}/styles/list_styles.json")
+    stored = world.one(f"*/*-{world.org.uuid}/{stored_at}")
     assert json.loads(stored.read_bytes()) == odd
     warnings = [line for line in notes(report, debug=False) if line.startswith("warning")]
-    assert len(warnings) == 1 and "styles" in warnings[0]
+    assert len(warnings) == 1 and f"({said}; stored as is)" in warnings[0], warnings
 
 
 def test_melange_mode_is_said_once_in_the_summary_and_in_status(world: World) -> None:
