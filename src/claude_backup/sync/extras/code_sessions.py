@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from claude_backup.model.layout import CODE_LISTING, CODE_SESSIONS
@@ -84,55 +84,62 @@ async def sync_code_sessions(ctx: ExtrasContext, org_uuid: str, org_path: str) -
 async def _listing(ctx: ExtrasContext, headers: dict[str, str], folder: str) -> list[Any] | None:
     """Every session listed, or None when not available, failed or of an unknown shape (then
     stored as it came)."""
-    items: list[Any] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    for _ in range(MAX_PAGES):
-        params = {"cursor": cursor} if cursor else None
-        answered, page = await fetch_feature(
-            ctx, FEATURE, "/v1/code/sessions", params, headers=headers
-        )
-        if not answered:
-            return None
-        found = page.get("data") if isinstance(page, Mapping) else None
-        if not isinstance(found, list):
-            ctx.report.odd(FEATURE, "/v1/code/sessions has no data list; stored as is")
-            write_json(ctx, f"{folder}/{LISTING}", page)
-            return None
-        new = [s for s in found if _id(s) not in seen]
-        seen.update(_id(s) for s in new)
-        items += new
-        cursor = text(page.get("next_cursor")) or None
-        if not new or cursor is None:
-            break
-    return items
+    try:
+        return await _pages(ctx, "/v1/code/sessions", headers, {}, "next_cursor", _id)
+    except _OddPage as odd:
+        write_json(ctx, f"{folder}/{LISTING}", odd.page)
+        return None
 
 
 async def _events(ctx: ExtrasContext, sid: str, headers: dict[str, str]) -> list[Any] | None:
     """Every event of a session, page after page (`resume_cursor`); None when it failed or the
     session is gone (then what we have stays)."""
-    events: list[Any] = []
+    path = f"/v1/code/sessions/{sid}/events"
+    limit = {"limit": str(EVENTS_PAGE)}
+    try:
+        return await _pages(ctx, path, headers, limit, "resume_cursor", _event_key)
+    except _OddPage as odd:
+        return [odd.page]
+
+
+class _OddPage(Exception):
+    """A page without a `data` list (reported): the caller keeps it as it came."""
+
+    def __init__(self, page: Any) -> None:
+        super().__init__("a page without a data list")
+        self.page = page
+
+
+async def _pages(
+    ctx: ExtrasContext,
+    path: str,
+    headers: dict[str, str],
+    params: dict[str, str],
+    cursor_field: str,
+    key: Callable[[Any], str],
+) -> list[Any] | None:
+    """The `data` of `path`, page after page (the next asked with the cursor the last named in
+    `cursor_field`), until a page brings nothing new (by `key`) or no cursor; None when a page
+    was not answered. A page of another shape raises _OddPage."""
+    items: list[Any] = []
     seen: set[str] = set()
     cursor: str | None = None
-    path = f"/v1/code/sessions/{sid}/events"
     for _ in range(MAX_PAGES):
-        params = {"limit": str(EVENTS_PAGE)}
-        if cursor:
-            params["cursor"] = cursor
-        answered, page = await fetch_feature(ctx, FEATURE, path, params, headers=headers)
+        asked = {**params, "cursor": cursor} if cursor else {**params}
+        answered, page = await fetch_feature(ctx, FEATURE, path, asked or None, headers=headers)
         if not answered:
             return None
         found = page.get("data") if isinstance(page, Mapping) else None
         if not isinstance(found, list):
             ctx.report.odd(FEATURE, f"{path} has no data list; stored as is")
-            return [page]
-        new = [e for e in found if _event_key(e) not in seen]
-        seen.update(_event_key(e) for e in new)
-        events += new
-        cursor = text(page.get("resume_cursor")) or None
+            raise _OddPage(page)
+        new = [item for item in found if key(item) not in seen]
+        seen.update(key(item) for item in new)
+        items += new
+        cursor = text(page.get(cursor_field)) or None
         if not new or cursor is None:
             break
-    return events
+    return items
 
 
 def _folders_by_id(ctx: ExtrasContext, folder: str) -> list[str]:
