@@ -11,13 +11,14 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
 import backoff
 import httpx
 
-from claude_backup import __version__
+from claude_backup.cookies import RunCookies
 from claude_backup.errors import (
     ApiError,
     AuthError,
@@ -26,20 +27,25 @@ from claude_backup.errors import (
     RetryableApiError,
     UnexpectedResponse,
 )
+from claude_backup.identity import browser_headers
 from claude_backup.keys import SessionKey
 from claude_backup.model import jsonvalue
 from claude_backup.retry import parse_retry_after, wait_generator
+from claude_backup.transport.body import Deadline, DeadlinePassed, Limits, read_body
+from claude_backup.transport.clients import DEFAULT_HTTP_CLIENT, client_options
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    f"Chrome/142.0.0.0 Safari/537.36 claude-backup/{__version__}"
-)
 FRESH_KEY_HINT = "session key expired or invalid — copy a fresh sessionKey cookie from claude.ai"
 CLOUDFLARE_HINT = (
     "claude.ai's bot protection (Cloudflare) blocked the request; try fewer connections (-c 1), "
     "a longer delay (-d 2), or another network (VPN and datacenter addresses are often blocked)"
 )
+HTTP_CLIENT_HINT = {
+    "chrome": "the request was sent by the chrome client (Chrome's handshake); "
+    "--http-client httpx tries plain httpx",
+    "httpx": "the request was sent by the plain httpx client, which Cloudflare tells from a "
+    "browser; --http-client chrome (the default) sends Chrome's handshake",
+}
 TREE_PARAMS = {
     "tree": "True",
     "rendering_mode": "messages",
@@ -49,7 +55,6 @@ TREE_PARAMS = {
 }
 MAX_LIST_PAGES = 10_000
 MAX_CATCH_UP = 3  # rereadings of a paginated listing's top, for chats that moved up meanwhile
-DOWNLOAD_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Politeness:
 
 
 RetryListener = Callable[[str, float, BaseException], None]
+KeyListener = Callable[[SessionKey, SessionKey], None]
+"""Told (old key, renewed key) once the server has accepted a renewed key."""
 
 
 @dataclass(frozen=True)
@@ -87,31 +94,40 @@ class ClaudeClient:
         politeness: Politeness,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: str = DEFAULT_HTTP_CLIENT,
         on_retry: RetryListener | None = None,
+        on_key_renewed: KeyListener | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.politeness = politeness
+        self.http_client = http_client
         self._slots = asyncio.Semaphore(politeness.connections)
         self._resume_at = 0.0
         self._penalty = 0.0
         self._on_retry = on_retry
+        self._on_key_renewed = on_key_renewed
+        self._limits = limits or Limits(timeout=politeness.timeout)
+        self.cookies = RunCookies(key)
+        self.key_renewed = False  # a renewed key was accepted during this run
+        self._kept_key = key  # the key last confirmed (and so written back)
         self.requests = 0
         self.retries = 0
         self._origin = base_url.rstrip("/")
+        options: dict[str, Any] = {"transport": transport}
+        if transport is None:
+            options = client_options(http_client, connections=politeness.connections)
         self._http = httpx.AsyncClient(
             base_url=self._origin + "/api",
-            headers={
-                "Cookie": f"sessionKey={key.reveal()}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-                "anthropic-client-platform": "web_claude_ai",
-            },
+            headers=browser_headers(base_url),
             follow_redirects=False,
+            # httpx keeps no cookie: the run's cookies live in self.cookies, sent as one header
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             timeout=httpx.Timeout(politeness.timeout, connect=min(politeness.timeout, 15.0)),
             limits=httpx.Limits(
                 max_connections=politeness.connections,
                 max_keepalive_connections=politeness.connections,
             ),
-            transport=transport,
+            **options,
         )
         # decorated once: backoff starts a fresh wait generator for every call (typed loosely:
         # backoff's hints do not allow the exception our generator is sent)
@@ -267,16 +283,24 @@ class ClaudeClient:
         async with self._slots:
             await self._wait_for_resume()
             self.requests += 1
+            sent_with = self.cookies.key
+            url = self._origin + path if expect.outside_api else path
+            response, size = await self._fetch(url, path, params, expect)
             try:
-                url = self._origin + path if expect.outside_api else path
-                response, size = await self._get(url, params, dict(expect.headers), expect.into)
-            except httpx.TimeoutException as exc:
-                raise RetryableApiError(f"{path}: timed out", path=path) from exc
-            except httpx.TransportError as exc:
-                raise RetryableApiError(f"{path}: connection failed ({exc})", path=path) from exc
-            check_status(
-                response, path, auth_endpoint=expect.auth_endpoint, gone_on_404=expect.gone_on_404
-            )
+                check_status(
+                    response,
+                    path,
+                    auth_endpoint=expect.auth_endpoint,
+                    gone_on_404=expect.gone_on_404,
+                    http_client=self.http_client,
+                )
+            except AuthError:
+                if self.cookies.refused(sent_with):  # a renewed key refused: the old again
+                    raise RetryableApiError(
+                        f"{path}: the renewed session key was refused", path=path
+                    ) from None
+                raise
+            self._key_accepted(sent_with)
             if expect.into is not None:
                 data: Any = size
             else:
@@ -287,27 +311,49 @@ class ClaudeClient:
                 await asyncio.sleep(pause)
             return data
 
-    async def _get(
-        self,
-        url: str,
-        params: dict[str, str] | None,
-        headers: dict[str, str],
-        into: Path | None,
+    async def _fetch(
+        self, url: str, path: str, params: dict[str, str] | None, expect: _Expect
     ) -> tuple[httpx.Response, int]:
-        """The response (its body read, unless streamed `into` a file) and the size written.
-        A streamed success is returned without its body, for `check_status`."""
-        if into is None:
-            return await self._http.get(url, params=params, headers=headers), 0
-        async with self._http.stream("GET", url, params=params, headers=headers) as response:
-            if not response.is_success:
-                await response.aread()
-                return response, 0
-            size = 0
-            with open(into, "wb") as out:
-                async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                    out.write(chunk)
-                    size += len(chunk)
-            return httpx.Response(response.status_code, headers=response.headers), size
+        """One GET within the request's deadline and size limits: the response with its body
+        read and decoded, or, for a success with `expect.into`, the body written to that file
+        (in constant memory) and its size. The answer's cookies are kept for the run."""
+        headers = {**dict(expect.headers), "cookie": self.cookies.header()}
+        request = self._http.build_request("GET", url, params=params, headers=headers)
+        size = 0
+        try:
+            async with Deadline(self._limits) as deadline:
+                response = await deadline.wait(self._http.send(request, stream=True), 0)
+                try:
+                    self.cookies.update(response.headers.get_list("set-cookie"))
+                    if expect.into is not None and response.is_success:
+                        with open(expect.into, "wb") as out:
+                            size = await read_body(response, deadline, self._limits, path, out)
+                        body = b""
+                    else:
+                        body = await read_body(response, deadline, self._limits, path)
+                finally:
+                    await response.aclose()
+        except (DeadlinePassed, httpx.TimeoutException) as exc:
+            raise RetryableApiError(f"{path}: timed out", path=path) from exc
+        except httpx.TransportError as exc:
+            raise RetryableApiError(f"{path}: connection failed ({exc})", path=path) from exc
+        except httpx.DecodingError as exc:
+            raise RetryableApiError(f"{path}: {exc}", path=path) from exc
+        kept = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=kept, content=body), size
+
+    def _key_accepted(self, sent_with: SessionKey) -> None:
+        renewed = self.cookies.confirm(sent_with)
+        if renewed is None:
+            return
+        self.key_renewed = True
+        kept, self._kept_key = self._kept_key, renewed
+        if self._on_key_renewed is not None:
+            self._on_key_renewed(kept, renewed)
 
     async def _wait_for_resume(self) -> None:
         loop = asyncio.get_running_loop()
@@ -340,7 +386,12 @@ def _listing_page(data: Any, path: str) -> tuple[list[dict[str, Any]], bool]:
 
 
 def check_status(
-    response: httpx.Response, path: str, *, auth_endpoint: bool = False, gone_on_404: bool = False
+    response: httpx.Response,
+    path: str,
+    *,
+    auth_endpoint: bool = False,
+    gone_on_404: bool = False,
+    http_client: str | None = None,
 ) -> None:
     """Raise the error a response's status (and a challenge page) stands for."""
     status = response.status_code
@@ -349,7 +400,8 @@ def check_status(
     if response.headers.get("cf-mitigated", "").lower() == "challenge" or (
         status in (403, 429, 503) and looks_html and _is_cloudflare(response)
     ):
-        raise BlockedError(CLOUDFLARE_HINT)
+        hint = HTTP_CLIENT_HINT.get(http_client or "", "")
+        raise BlockedError(f"{CLOUDFLARE_HINT}; {hint}" if hint else CLOUDFLARE_HINT)
     if 300 <= status < 400:
         location = response.headers.get("location", "")
         if "unavailable-in-region" in location:

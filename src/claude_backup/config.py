@@ -36,6 +36,13 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+def _http_client(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("chrome", "httpx"):
+        raise ValueError(f"not an HTTP client: {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -61,6 +68,7 @@ FIELDS = {
         Field("min_retry_delay", float, 1.0, "shortest wait before a retry, seconds", 0),
         Field("max_retry_delay", float, 60.0, "longest wait before a retry, seconds", 0),
         Field("timeout", float, 60.0, "seconds before a silent connection fails", 1),
+        Field("http_client", _http_client, "chrome", "chrome (Chrome's handshake) or httpx"),
         Field("remote", str, None, "remote to push to (name or URL)"),
         Field("push", _bool, False, "push after each successful sync"),
         Field("prune_deleted", _bool, False, "remove chats deleted on claude.ai from the tree"),

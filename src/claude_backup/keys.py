@@ -241,3 +241,48 @@ def browser_session_cookie(browser: str | None, host: str) -> tuple[str, float |
             expires = cookie.expires
             return str(cookie.value), float(expires) if expires else None
     return None
+
+
+def write_back_key(path: Path, old: SessionKey, new: SessionKey) -> bool:
+    """Put a renewed key in place of `old` in a --session-key-file, atomically, 0600.
+
+    Only a value that looks like a key (`sk-ant-sid0N-...`) is ever written, never an empty one;
+    other lines (other accounts' keys) stay as they are. False, and the file untouched, when the
+    old key is no longer in the file (changed by hand meanwhile) or the new one is malformed."""
+    from claude_backup.cookies import is_session_key
+
+    value = new.reveal()
+    if not is_session_key(value):
+        return False
+    path = path.expanduser()
+    text = path.read_bytes().decode("utf-8")  # (line endings kept as they are)
+    lines = text.splitlines(keepends=True)
+    found = False
+    for i, line in enumerate(lines):
+        if line.strip() == old.reveal():
+            ending = line[len(line.rstrip("\r\n")) :]
+            lines[i] = value + ending
+            found = True
+    if not found:
+        return False
+    _write_private(path, "".join(lines).encode("utf-8"))
+    return True
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a 0600 temporary file in the same folder, then rename."""
+    import tempfile
+
+    target = path.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=".key-", dir=target.parent)
+    try:
+        os.chmod(tmp, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

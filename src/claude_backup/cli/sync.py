@@ -46,6 +46,14 @@ def sync(
         float | None,
         typer.Option(min=1, help="Seconds before a silent connection fails. [default: 60]"),
     ] = None,
+    http_client: Annotated[
+        str | None,
+        typer.Option(
+            help="chrome: reach claude.ai with Chrome's TLS and HTTP/2 handshake; httpx: plain "
+            "httpx, if chrome fails on your system. [default: chrome]",
+            show_default=False,
+        ),
+    ] = None,
     session_key_file: Annotated[
         Path | None,
         typer.Option(help="A file holding session keys, one per line.", show_default=False),
@@ -193,6 +201,7 @@ def sync(
         "min_retry_delay": min_retry_delay,
         "max_retry_delay": max_retry_delay,
         "timeout": timeout,
+        "http_client": http_client,
         "prune_deleted": prune_deleted,
         "files": files,
         "projects": projects,

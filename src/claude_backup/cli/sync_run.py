@@ -32,6 +32,7 @@ from claude_backup.read.memory_mode import MELANGE_NOTE
 from claude_backup.sync.progress import make_reporter
 from claude_backup.sync.run import AccountFailed, AccountReport, SyncReport, SyncSettings, run
 from claude_backup.text import one_line, plural
+from claude_backup.transport.clients import HTTP_CLIENTS
 
 
 def run_sync(
@@ -103,6 +104,7 @@ def _sync(
 ) -> str:
     """The sync itself; returns a one-paragraph summary for a success notification."""
     url = check_base_url(value["base_url"])
+    http_client = check_http_client(value["http_client"])
     if value["max_retry_delay"] < value["min_retry_delay"]:
         raise UsageError("--max-retry-delay must be at least --min-retry-delay")
     keys = find_keys(key_file=key_file, browser=browser, base_url=url)
@@ -127,6 +129,8 @@ def _sync(
         catalog=value["catalog"],
         code=value["code"],
         full_pass_hours=value["full_pass_hours"],
+        http_client=http_client,
+        key_file=key_file,
     )
     reporter = make_reporter(quiet=quiet, json_output=json_output, verbose=verbose)
     started = time.monotonic()
@@ -285,13 +289,14 @@ KIND_WORDS = {
 
 def account_line(account: AccountReport) -> str:
     extras = account.extras.line()
+    renewed = "; session key renewed" if account.key_renewed else ""
     if account.commit is None:
-        return f"{account.account}: no changes ({plural(account.unchanged, 'chat')} up to date)"
+        return f"{account.account}: no changes ({plural(account.unchanged, 'chat')} up to date){renewed}"
     assert account.summary is not None
     counts = account.summary.counts()
     parts = ", ".join(plural(counts[k], *KIND_WORDS[k]) for k in KIND_WORDS if counts[k])
     parts = "; ".join(p for p in (parts, extras) if p) or "files updated"
-    return f"{account.account}: {parts}; commit {account.commit[:12]}"
+    return f"{account.account}: {parts}; commit {account.commit[:12]}{renewed}"
 
 
 def summary_json(
@@ -317,6 +322,7 @@ def summary_json(
                 "unexpected": a.extras.unexpected,
                 "not_available": a.extras.skipped,
                 "listing_gaps": a.listing_gaps,
+                "session_key_renewed": a.key_renewed,
                 "files": {
                     "downloaded": a.extras.files,
                     "sandbox_outputs": a.extras.sandbox,
@@ -331,6 +337,12 @@ def summary_json(
         "pushed": pushed,
         "exit_code": 3 if report.failures else 0,
     }
+
+
+def check_http_client(name: str) -> str:
+    if name not in HTTP_CLIENTS:
+        raise UsageError(f"--http-client must be one of {', '.join(HTTP_CLIENTS)}, not {name!r}")
+    return name
 
 
 def check_base_url(url: str) -> str:

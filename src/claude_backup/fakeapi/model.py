@@ -427,6 +427,15 @@ class FakeClaude:
             self._keys[session_key] = account
             return account
 
+    def add_session_key(self, account: Account, session_key: str) -> None:
+        """Another key for `account` (a renewed one: fakeapi/wire.py)."""
+        with self.lock:
+            self._keys[session_key] = account
+
+    def revoke_session_key(self, session_key: str) -> None:
+        with self.lock:
+            self._keys.pop(session_key, None)
+
     def account_for_key(self, session_key: str) -> Account | None:
         with self.lock:
             return self._keys.get(session_key)

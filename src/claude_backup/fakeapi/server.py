@@ -8,6 +8,7 @@ keeps method, path, query, status and endpoint kind, never cookies.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import struct
 import sys
@@ -27,6 +28,7 @@ from claude_backup.fakeapi.faults import FaultPlan, Reply, error_reply, json_byt
 from claude_backup.fakeapi.hostile import raw_detail
 from claude_backup.fakeapi.model import Account, FakeClaude
 from claude_backup.fakeapi.routes import MAX_FILES_PAGE, BadRequest, route_extra
+from claude_backup.fakeapi.wire import WirePlan
 
 ENDPOINT_KINDS = ("account", "organizations", "list", "detail", "other")
 
@@ -62,6 +64,15 @@ def endpoint_kind(path: str) -> str:
     if len(rest) == 4 and rest[0] == "organizations" and rest[2] == "chat_conversations":
         return "other" if rest[3] == "count_all" else "detail"
     return "other"
+
+
+def _session_key(cookie_headers: list[str]) -> str | None:
+    jar: SimpleCookie = SimpleCookie()
+    for header in cookie_headers:
+        with contextlib.suppress(CookieError):
+            jar.load(header)
+    morsel = jar.get("sessionKey")
+    return morsel.value if morsel is not None else None
 
 
 class _BadRequest(Exception):
@@ -150,10 +161,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._drain_body()
             cookies = self.headers.get_all("Cookie") or []
             reply = app._answer(self.command, self.path, cookies, dict(self.headers.items()))
+            path = urlsplit(self.path).path
+            wire = app.wire.take(endpoint_kind(path), path) if reply is not None else None
             if reply is None:
                 self._reset()
+            elif wire is not None:
+                self.close_connection = True
+                wire.send(reply, self, app._stopping)
             else:
                 self._send(reply)
+
+    def send_head(self, status: int, headers: list[tuple[str, str]]) -> None:
+        """The status line and headers (for wire.py's faults, which send the body themselves)."""
+        self.send_response_only(status)
+        self.send_header("Server", self.version_string())
+        self.send_header("Date", self.date_time_string())
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.flush()
+
+    def send_bytes(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def _drain_body(self) -> None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -196,6 +226,8 @@ class FakeClaudeServer:
         self.latency = latency
         self.invalid_session_status = invalid_session_status
         self.faults = FaultPlan()
+        self.wire = WirePlan()  # drips, gzip bombs, renewed and cleared session keys
+        self._stopping = threading.Event()
         self.files_page_size = MAX_FILES_PAGE  # lower it to make `account/files` page sooner
         # Set to make the chat listing paginate as the real one does for large accounts: at
         # most this many chats a page, even when no limit is asked for.
@@ -205,6 +237,7 @@ class FakeClaudeServer:
         self.after_listing_page: Callable[[int], None] | None = None
         self._listing_pages = 0
         self.max_in_flight = 0
+        self.connections_opened = 0  # TCP connections accepted: clients should keep them alive
         self._in_flight_now = 0
         self._log: list[RequestRecord] = []
         self._stats_lock = threading.Lock()
@@ -229,6 +262,7 @@ class FakeClaudeServer:
     def start(self, port: int = 0) -> None:
         if self._httpd is not None:
             return
+        self._stopping.clear()
         httpd = _HTTPServer(("127.0.0.1", port), _Handler)
         httpd.app = self
         self._httpd = httpd
@@ -245,6 +279,7 @@ class FakeClaudeServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self._stopping.set()
         waiter = threading.Thread(target=httpd.shutdown, daemon=True)
         waiter.start()
         with contextlib.suppress(OSError):  # wake the accept loop now, not at its next poll
@@ -320,6 +355,7 @@ class FakeClaudeServer:
     def _connections_add(self, sock: socket.socket) -> None:
         with self._stats_lock:
             self._connections.add(sock)
+            self.connections_opened += 1
 
     def _connections_discard(self, sock: socket.socket) -> None:
         with self._stats_lock:
@@ -348,6 +384,7 @@ class FakeClaudeServer:
         url = urlsplit(raw_path)
         kind = endpoint_kind(url.path)
         request_id = self._next_request_id()
+        self.wire.note_cookies(cookies)
         fault = self.faults.take(kind, url.path)
         stall = fault.seconds if fault is not None and fault.kind == "stall" else 0.0
         reply = fault.reply(request_id) if fault is not None else None
@@ -355,6 +392,10 @@ class FakeClaudeServer:
             reply = self._safe_route(
                 method, url.path, url.query, cookies, request_id, headers or {}
             )
+            if reply.status < 400 and url.path.startswith("/api/"):
+                extra = self.wire.cookies_for(self.model, _session_key(cookies))
+                if extra:
+                    reply = dataclasses.replace(reply, headers=(*reply.headers, *extra))
         # the reply leaves `latency` (plus any stall) after the request arrived, the fake's own
         # work included, as a server with that latency would answer
         wait = arrived + self.latency + stall - time.monotonic()
@@ -431,12 +472,8 @@ class FakeClaudeServer:
         return error_reply(404, "Not found", request_id, code="not_found")
 
     def _authenticate(self, cookie_headers: list[str]) -> Account | None:
-        jar: SimpleCookie = SimpleCookie()
-        for header in cookie_headers:
-            with contextlib.suppress(CookieError):
-                jar.load(header)
-        morsel = jar.get("sessionKey")
-        return self.model.account_for_key(morsel.value) if morsel is not None else None
+        key = _session_key(cookie_headers)
+        return self.model.account_for_key(key) if key is not None else None
 
     def _org_denied(self, account: Account, org_uuid: str, request_id: str) -> Reply | None:
         org = account.org(org_uuid)

@@ -37,7 +37,7 @@ from claude_backup.errors import (
     UnexpectedResponse,
     UnstorableItem,
 )
-from claude_backup.keys import SessionKey
+from claude_backup.keys import SessionKey, write_back_key
 from claude_backup.model import jsonvalue
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.changes import FileChange
@@ -67,6 +67,7 @@ from claude_backup.sync.plan import Fetch, Move, Rename, SyncPlan, plan_sync
 from claude_backup.sync.scan import StateCache, scan_account
 from claude_backup.sync.tasks import gather_or_cancel
 from claude_backup.text import one_line
+from claude_backup.transport.clients import DEFAULT_HTTP_CLIENT
 
 CHAT_CAPABILITY = "chat"
 OUR_FOLDERS = frozenset(
@@ -87,6 +88,8 @@ class SyncSettings:
     catalog: bool = True  # published artifacts and the artifact catalog
     code: bool = True  # Claude Code on the web session transcripts
     full_pass_hours: float = 24.0  # how often every project is read in full
+    http_client: str = DEFAULT_HTTP_CLIENT  # chrome or httpx (transport/clients.py)
+    key_file: Path | None = None  # where keys came from, if a file: renewed keys go back there
 
 
 class Reporter(Protocol):
@@ -110,6 +113,7 @@ class AccountReport:
     unchanged: int = 0
     requests: int = 0
     retries: int = 0
+    key_renewed: bool = False  # the server renewed the session key during this sync
     failures: list[str] = field(default_factory=list)
     extras: ExtrasReport = field(default_factory=ExtrasReport)
     listing_gaps: list[str] = field(default_factory=list)  # listings short of count_all
@@ -147,8 +151,12 @@ async def run(
                     settings.base_url,
                     key,
                     settings.politeness,
+                    http_client=settings.http_client,
                     on_retry=lambda what, wait, exc: reporter.retrying(
                         what, wait, one_line(str(exc), 120)
+                    ),
+                    on_key_renewed=lambda old, new: keep_renewed_key(
+                        settings.key_file, old, new, reporter
                     ),
                 )
                 async with client:
@@ -186,6 +194,22 @@ class AccountFailed(ClaudeBackupError):
         self.error = error
         self.report = report
         self.exit_code = error.exit_code
+
+
+def keep_renewed_key(
+    key_file: Path | None, old: SessionKey, new: SessionKey, reporter: Reporter
+) -> None:
+    """A renewed key the server accepted: written back to the --session-key-file it came from
+    (other sources, such as the environment or a browser, cannot be written to)."""
+    if key_file is None or old.source != str(key_file):
+        return
+    try:
+        written = write_back_key(key_file, old, new)
+    except OSError as exc:
+        reporter.note(f"could not write the renewed session key to {key_file}: {exc.strerror}")
+        return
+    if not written:
+        reporter.note(f"{key_file} changed during the sync; the renewed session key was not saved")
 
 
 class AccountSync:
@@ -263,6 +287,7 @@ class AccountSync:
             await extras.close()
 
         report.requests, report.retries = self.client.requests, self.client.retries
+        report.key_renewed = self.client.key_renewed
         self._commit(account, account_uuid, report)
         return report
 
