@@ -341,3 +341,20 @@ def test_the_deadline_without_asyncio_timeout(
     test_a_dripping_answer_times_out_as_a_whole(fake, http_client)
     fake.server.wire.clear()
     test_the_deadline_grows_with_a_body_that_flows(fake, http_client)
+
+
+def test_a_gzip_bomb_streamed_to_a_file_stops_early(
+    fake: Fake, tmp_path: Path, http_client: str
+) -> None:
+    """A download goes to disk in constant memory; a bomb stops there too, a few MiB in."""
+    gzip_bomb(1 << 30)
+    dest = tmp_path / "file.bin"
+
+    async def main() -> None:
+        async with client(fake, http_client) as c:
+            fake.server.wire.add(WireFault("gzip_bomb", endpoint="account"))
+            with pytest.raises(ApiError, match="inflates more than"):
+                await c.download_to("/account", dest)
+
+    asyncio.run(main())
+    assert dest.stat().st_size < 16 << 20
