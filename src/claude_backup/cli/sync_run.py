@@ -291,7 +291,8 @@ def account_line(account: AccountReport) -> str:
     extras = account.extras.line()
     renewed = "; session key renewed" if account.key_renewed else ""
     if account.commit is None:
-        return f"{account.account}: no changes ({plural(account.unchanged, 'chat')} up to date){renewed}"
+        up_to_date = plural(account.unchanged, "chat")
+        return f"{account.account}: no changes ({up_to_date} up to date){renewed}"
     assert account.summary is not None
     counts = account.summary.counts()
     parts = ", ".join(plural(counts[k], *KIND_WORDS[k]) for k in KIND_WORDS if counts[k])
