@@ -1,5 +1,5 @@
 """The network and server fault tests of test_e2e_faults.py once more, on `--http-client httpx`
-(set through the config file, which the CLI reads from $XDG_CONFIG_HOME): the escape hatch
+(set in each test's own config file, see conftest's `own_config`): the escape hatch
 must survive every fault the default chrome client does."""
 
 from __future__ import annotations
@@ -23,18 +23,16 @@ from test_e2e_faults import (  # noqa: F401  (collected here again, on httpx)
 
 
 @pytest.fixture(autouse=True)
-def httpx_client(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    config_home = tmp_path_factory.mktemp("xdg")
-    (config_home / "claude-backup").mkdir()
-    (config_home / "claude-backup" / "config.toml").write_text('http_client = "httpx"\n')
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+def httpx_client(own_config: Path) -> Iterator[None]:
+    """This test's own config file (conftest's `own_config`) chooses httpx."""
+    with own_config.open("a", encoding="utf-8") as config:
+        config.write('http_client = "httpx"\n')
     yield
 
 
-def test_the_config_file_chooses_httpx(tmp_path: Path) -> None:
+def test_the_config_file_chooses_httpx() -> None:
     from conftest import run_cli
 
     result = run_cli("config", "show", base_url="http://127.0.0.1:1")
-    assert "http_client" in result.stdout and "httpx" in result.stdout, result.stdout
+    line = next(x for x in result.stdout.splitlines() if x.startswith("http_client"))
+    assert '"httpx"' in line and "config file" in line, result.stdout
