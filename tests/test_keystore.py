@@ -217,3 +217,27 @@ def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path
     assert record["result"] == "ok"
     shown = run_cli("key", "show", base_url=fake.base_url, key=None, extra_env=env, process=True)
     assert shown.returncode == 0 and "from keyring" in shown.stdout and KEY not in shown.stdout
+
+
+def test_a_renewed_key_is_written_back_to_the_keyring_it_came_from(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from claude_backup.fakeapi.wire import KeyEvent
+
+    env = {
+        "PYTHON_KEYRING_BACKEND": "filekeyring.FileKeyring",
+        "PYTHONPATH": str(Path(__file__).parent),
+        "FILE_KEYRING_PATH": str(tmp_path / "keyring.json"),
+        "CLAUDE_BACKUP_CONFIG": str(tmp_path / "conf" / "config.toml"),
+    }
+    stored = run_cli(
+        "key", "set", base_url=fake.base_url, key=None, stdin=KEY, extra_env=env, process=True
+    )
+    assert stored.returncode == 0, stored.stderr
+    fake.server.wire.add_key_event(KeyEvent("renew", after=2, revoke_old=True))
+    result = sync(fake, tmp_path / "archive", key=None, extra_env=env, process=True)
+    assert result.returncode == 0, result.stderr
+    new = fake.server.wire.issued_keys[0]
+    stored_there = json.loads((tmp_path / "keyring.json").read_text())
+    assert stored_there == {"claude-backup/session-keys": f"{new}\n"}
+    assert new not in result.stdout + result.stderr
+    again = sync(fake, tmp_path / "archive", key=None, extra_env=env, process=True)
+    assert again.returncode == 0, again.stderr  # the old key was revoked: the new one is used

@@ -199,9 +199,16 @@ class AccountFailed(ClaudeBackupError):
 def keep_renewed_key(
     key_file: Path | None, old: SessionKey, new: SessionKey, reporter: Reporter
 ) -> None:
-    """A renewed key the server accepted: written back to the --session-key-file it came from
-    (other sources, such as the environment or a browser, cannot be written to)."""
+    """A renewed key the server accepted: written back where the old one came from, the
+    --session-key-file or the keyring or key file of `claude-backup key set` (the environment,
+    stdin and a browser cannot be written to)."""
     if key_file is None or old.source != str(key_file):
+        from claude_backup.keystore import KEYRING_SOURCE, key_file_path, store_renewed_key
+
+        if old.source in (KEYRING_SOURCE, str(key_file_path())) and not store_renewed_key(
+            old, new.reveal()
+        ):
+            reporter.note(f"the renewed session key could not be saved to {old.source}")
         return
     try:
         written = write_back_key(key_file, old, new)
