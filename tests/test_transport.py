@@ -59,10 +59,13 @@ def test_the_deadline_grows_with_a_body_that_flows(fake: Fake, http_client: str)
 
     async def main() -> None:
         async with client(fake, http_client, timeout=1) as c:
+            size = len(json.dumps(await c.account()))
             c._limits = Limits(timeout=1, min_rate=4)  # 4 bytes a second suffice
-            fake.server.wire.add(WireFault("drip", seconds=0.05, endpoint="account"))
-            account = await c.account()  # a few hundred bytes, one every 0.05 s: > 1 s
-            assert account["uuid"]
+            # the whole body in about 2 s, twice the timeout, a byte at a time
+            fake.server.wire.add(WireFault("drip", seconds=2 / size, endpoint="account"))
+            started = time.monotonic()
+            account = await c.account()
+            assert account["uuid"] and time.monotonic() - started > 1
 
     asyncio.run(main())
 
