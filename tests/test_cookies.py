@@ -174,3 +174,25 @@ def test_bombs_in_every_encoding_stop_at_the_ratio(encoding: str) -> None:
 def test_an_unasked_encoding_is_an_error() -> None:
     with pytest.raises(httpx.DecodingError):
         decoder_for("compress", "/x")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_a_decoder_hands_out_one_bounded_piece_at_a_time(encoding: str) -> None:
+    """Limits are checked between pieces, so one chunk off the wire, however much it inflates,
+    is never decoded whole before the first check."""
+    import tracemalloc
+
+    compress = {
+        "gzip": gzip.compress,
+        "br": lambda data: brotli.compress(data, quality=1),
+        "zstd": zstandard.ZstdCompressor().compress,
+    }[encoding]
+    body = compress(bytes(64 << 20))
+    decoder = decoder_for(encoding, "bomb")
+    tracemalloc.start()
+    try:
+        first = next(iter(decoder.feed(body)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first and peak < 16 << 20, peak

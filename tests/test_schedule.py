@@ -418,3 +418,16 @@ def test_install_warns_when_the_job_will_not_find_its_key() -> None:
     assert key_advice("cron", ["/home/ada/.config/claude-backup/session-key"], "") == []
     assert key_advice("launchd", ["keyring"], "macOS.Keyring") == []
     assert key_advice("schtasks", ["keyring"], "Windows.WinVaultKeyring") == []
+
+
+def test_the_job_never_carries_a_secret_from_the_installing_environment() -> None:
+    from claude_backup.schedule.spec import carried_environment
+
+    carried = carried_environment(
+        {
+            "CLAUDE_SESSION_KEY": "sk-ant-sid01-abc",
+            "CLAUDE_BACKUP_GIT_TOKEN": "ghp_secret",
+            "CLAUDE_BACKUP_CONNECTIONS": "3",
+        }
+    )
+    assert carried == {"CLAUDE_BACKUP_CONNECTIONS": "3"}

@@ -92,7 +92,7 @@ def _check(ran: Ran, what: str) -> Ran:
     return ran
 
 
-def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+def _write(path: Path, text: str | bytes, mode: int = 0o600) -> None:
     data = text.encode() if isinstance(text, str) else text
     try:
         write_private(path, data)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from claude_backup.errors import UsageError
-from claude_backup.keys import ENV_VAR, KEY_PREFIX
+from claude_backup.keys import KEY_PREFIX, SECRET_ENV_VARS
 
 NAME = "claude-backup"
 DEFAULT_AT = "03:17"
@@ -95,7 +95,7 @@ def carried_environment(environ: Mapping[str, str]) -> dict[str, str]:
         name: value
         for name, value in environ.items()
         if (name.startswith(CARRIED_PREFIXES) or name in CARRIED_NAMES)
-        and name != ENV_VAR
+        and name not in SECRET_ENV_VARS  # the key, the git token: never in a job's files
         and name != "CLAUDE_BACKUP_ARCHIVE"  # the job names its archive
         and KEY_PREFIX not in value
         and value

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, TypeVar
 
@@ -173,16 +173,20 @@ def _check(decoded: int, wire: int, limits: Limits, path: str, most: int) -> Non
 
 
 class Decoder(Protocol):
-    def feed(self, data: bytes) -> list[bytes]: ...
-    def flush(self) -> list[bytes]: ...
+    """Decoded pieces one at a time: the caller checks the limits between two pieces, so no
+    more than one piece is ever decoded past them."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+    def flush(self) -> Iterator[bytes]: ...
 
 
 class _Identity:
-    def feed(self, data: bytes) -> list[bytes]:
-        return [data] if data else []
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
 
-    def flush(self) -> list[bytes]:
-        return []
+    def flush(self) -> Iterator[bytes]:
+        yield from ()
 
 
 class _Inflate:
@@ -194,8 +198,7 @@ class _Inflate:
         self._started = False
         self._path = path
 
-    def feed(self, data: bytes) -> list[bytes]:
-        pieces: list[bytes] = []
+    def feed(self, data: bytes) -> Iterator[bytes]:
         while data and not self._obj.eof:
             try:
                 piece = self._obj.decompress(data, PIECE)
@@ -207,16 +210,16 @@ class _Inflate:
                 raise _bad(self._path, exc) from exc
             self._started = True
             if piece:
-                pieces.append(piece)
+                yield piece
             data = self._obj.unconsumed_tail
-        return pieces
 
-    def flush(self) -> list[bytes]:
+    def flush(self) -> Iterator[bytes]:
         try:
             tail = self._obj.flush()
         except zlib.error as exc:
             raise _bad(self._path, exc) from exc
-        return [tail] if tail else []
+        if tail:
+            yield tail
 
 
 class _Brotli:
@@ -229,21 +232,20 @@ class _Brotli:
         self._obj = brotli.Decompressor()
         self._path = path
 
-    def feed(self, data: bytes) -> list[bytes]:
-        pieces: list[bytes] = []
+    def feed(self, data: bytes) -> Iterator[bytes]:
         try:
             piece = self._obj.process(data, output_buffer_limit=PIECE)
             while True:
                 if piece:
-                    pieces.append(piece)
+                    yield piece
                 if self._obj.can_accept_more_data() or self._obj.is_finished():
-                    return pieces
+                    return
                 piece = self._obj.process(b"", output_buffer_limit=PIECE)
         except self._error as exc:
             raise _bad(self._path, exc) from exc
 
-    def flush(self) -> list[bytes]:
-        return []
+    def flush(self) -> Iterator[bytes]:
+        yield from ()
 
 
 class _Zstd:
@@ -256,19 +258,17 @@ class _Zstd:
         self._obj = zstandard.ZstdDecompressor().decompressobj()
         self._path = path
 
-    def feed(self, data: bytes) -> list[bytes]:
-        pieces: list[bytes] = []
-        try:
-            for start in range(0, len(data), ZSTD_SLICE):
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        for start in range(0, len(data), ZSTD_SLICE):
+            try:
                 piece = self._obj.decompress(data[start : start + ZSTD_SLICE])
-                if piece:
-                    pieces.append(piece)
-        except self._error as exc:
-            raise _bad(self._path, exc) from exc
-        return pieces
+            except self._error as exc:
+                raise _bad(self._path, exc) from exc
+            if piece:
+                yield piece
 
-    def flush(self) -> list[bytes]:
-        return []
+    def flush(self) -> Iterator[bytes]:
+        yield from ()
 
 
 def _bad(path: str, exc: Exception) -> httpx.DecodingError:
