@@ -415,3 +415,12 @@ def test_killed_at_random_points_loses_nothing(tmp_path: Path, sig: int) -> None
             chats = [c for o in model.accounts[0].orgs for c in o.chats]
             interrupted += kill_and_resume(fake, archive, rng.randrange(0, 31), sig)
         assert interrupted >= 7, f"only {interrupted} of 11 signals landed mid-run"
+
+
+def test_json_output_of_a_partial_sync_is_one_json_object(fake: Fake, tmp_path: Path) -> None:
+    victim = next(iter(fake.model.accounts[0].orgs[0].chats))
+    fake.server.faults.add(Fault("status", status=500, path_contains=victim, times=None))
+    result = sync(fake, tmp_path / "archive", "-r", "0", "--json")
+    assert result.returncode == 3, result.stderr
+    summary = json.loads(result.stdout)  # one document: the summary, not a second error object
+    assert victim in json.dumps(summary)

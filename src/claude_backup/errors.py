@@ -29,6 +29,7 @@ class ClaudeBackupError(Exception):
     """Base of every error the CLI reports as one line."""
 
     exit_code = 1
+    in_json_summary = False  # already told in a --json summary: no second JSON object
 
 
 class UsageError(ClaudeBackupError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import stat
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from claude_backup.errors import ArchiveError, OutsideArchive, UnstorableItem
 from claude_backup.model.layout import TEMP_PREFIX
+
+_TEMP_NUMBERS = itertools.count()  # two threads writing one path never share a temp file
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -138,7 +141,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         pass
     except OSError as exc:
         raise archive_error(exc, path) from exc
-    temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    temp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{next(_TEMP_NUMBERS)}-{path.name}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
         try:

@@ -81,7 +81,7 @@ def run_command(work: Callable[[], int], debug: bool, *, json_output: bool = Fal
         code = stdout_closed()
     except ClaudeBackupError as exc:
         code = _fail(exc, debug)
-        if json_output:
+        if json_output and not exc.in_json_summary:
             typer.echo(json.dumps({"error": one_line(str(exc), 500), "exit_code": code}))
     except Exception as exc:  # a bug: still one line, and the traceback on request
         if debug:

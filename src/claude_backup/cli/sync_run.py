@@ -177,11 +177,25 @@ def _sync(
             typer.echo(f"claude-backup: warning: {warning}", err=True)
     for failure in report.failures:
         typer.echo(f"claude-backup: failed: {one_line(failure, 300)}", err=True)
+    ending = _ending_error(report, failed, unrecorded, push_error)
+    if ending is not None:
+        ending.in_json_summary = json_output
+        raise ending
+    return "\n".join([*lines, *warnings])
+
+
+def _ending_error(
+    report: SyncReport,
+    failed: AccountFailed | None,
+    unrecorded: str | None,
+    push_error: PushError | None,
+) -> ClaudeBackupError | None:
+    """What the sync ends with, if not success: the first that applies."""
     if failed is not None:
-        raise failed.error
+        return failed.error
     after = after_commit_problems(report, unrecorded)
     if after:
-        raise CommittedButFailed("; ".join(after))
+        return CommittedButFailed("; ".join(after))
     if push_error is not None:
         commits = [a.commit[:12] for a in report.accounts if a.commit]
         landed = (
@@ -189,14 +203,14 @@ def _sync(
             if commits
             else "the archive is as the sync left it"
         )
-        raise PushError(f"{push_error}; {landed}: run `claude-backup push` to retry")
+        return PushError(f"{push_error}; {landed}: run `claude-backup push` to retry")
     if report.failures:
         listed = "; ".join(one_line(f, 200) for f in report.failures[:5])
-        raise PartialSync(
+        return PartialSync(
             f"{len(report.failures)} item(s) could not be backed up ({listed}); "
             "everything else was committed. Run sync again to retry them."
         )
-    return "\n".join([*lines, *warnings])
+    return None
 
 
 def check_key_ages(

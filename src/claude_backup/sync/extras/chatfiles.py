@@ -13,6 +13,7 @@ not ask again, and on the sandbox files it lists being there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_backup.archive.files import git_dir, move, remove_empty_parents, write_atomic
+from claude_backup.errors import ArchiveError
 from claude_backup.model.canonical import json_bytes
 from claude_backup.model.layout import ARTIFACTS, CHAT_FILES, CHAT_INDEX, SANDBOX
 from claude_backup.model.records import StoredChat
@@ -83,7 +85,8 @@ class DoneCache:
     def save(self, live: set[str]) -> None:
         chats = {uuid: key for uuid, key in self.chats.items() if uuid in live}
         data = json.dumps({"version": CACHE_VERSION, "chats": chats}, separators=(",", ":"))
-        write_atomic(self.path, data.encode("utf-8"))  # compact: the C encoder, 10,000 chats
+        with contextlib.suppress(OSError, ArchiveError):  # only a cache: never fail a sync over it
+            write_atomic(self.path, data.encode("utf-8"))  # compact: the C encoder
 
 
 def folder_print(folder: Path) -> str:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from claude_backup.archive.files import write_atomic
+from claude_backup.archive.files import git_dir, write_atomic
 from claude_backup.errors import ArchiveError
 
 STATE_FILE = "extras.json"
@@ -30,7 +30,7 @@ class ExtrasState:
 
     @classmethod
     def of_archive(cls, root: Path) -> ExtrasState:
-        return cls(root / ".git" / "claude-backup" / STATE_FILE)
+        return cls(git_dir(root) / "claude-backup" / STATE_FILE)
 
     def _table(self, name: str) -> dict[str, Any]:
         return _dict_at(self.data, name)
