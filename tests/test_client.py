@@ -155,6 +155,23 @@ def test_listing_pages_overlap_when_the_server_pages() -> None:
     assert [i["uuid"] for i in asyncio.run(go())] == [f"c{i}" for i in range(7)]
 
 
+def test_a_listing_that_ignores_the_offset_stops_at_the_first_repeated_page() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("offset"))
+        return resp(200, {"data": [{"uuid": "c0"}, {"uuid": "c1"}], "has_more": True})
+
+    async def go() -> list[dict[str, object]]:
+        async with ClaudeClient(
+            "http://127.0.0.1:9", KEY, FAST, transport=httpx.MockTransport(handler)
+        ) as client:
+            return await client.list_chats("org")
+
+    assert [i["uuid"] for i in asyncio.run(go())] == ["c0", "c1"]
+    assert len(calls) < 10  # not MAX_LIST_PAGES requests for the same two chats
+
+
 def test_session_key_never_in_repr() -> None:
     assert "unit-test-key" not in repr(KEY) and "unit-test-key" not in str(KEY)
     assert json.dumps({"k": repr(KEY)}).find("sk-ant") == -1

@@ -171,7 +171,7 @@ class ClaudeClient:
             new = [item for item in page if str(item.get("uuid")) not in seen]
             seen.update(str(item.get("uuid")) for item in new)
             items.extend(new)
-            if not page:
+            if not new:  # an empty page, or one the server repeats (an offset it ignores)
                 break
             limit = min(limit * 2, 1000)
         if pages:

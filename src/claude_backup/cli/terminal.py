@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 
+from claude_backup.childenv import scrubbed_environ
+
 _SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.DOTALL)
 _DETAILS = re.compile(r"^\s*</?details>\s*$", re.MULTILINE)
 
@@ -34,7 +36,7 @@ def page_markdown(markdown: str) -> None:
     if text.count("\n") < console.height or not pager:
         sys.stdout.write(text)
         return
-    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    env = scrubbed_environ({"LESS": os.environ.get("LESS", "FRX")})
     try:
         subprocess.run(pager, shell=True, input=text.encode(), env=env, check=False)
     except OSError:
