@@ -75,12 +75,16 @@ class DoneCache:
             chats = None
         return cls(path, chats if isinstance(chats, dict) else {})
 
-    def done(self, uuid: str, key: list[Any], files: bool, folder: Path) -> bool:
-        """Was the chat done as it is now, and is its folder still as it was left then?"""
+    def done(self, uuid: str, key: list[Any], files: bool, root: Path, org_path: str) -> bool:
+        """Was the chat done as it is now (same name, so the same folder: no need to name it
+        again), and is its folder still as it was left then?"""
         have = self.chats.get(uuid)
-        if not isinstance(have, list) or len(have) != 5 or have[:3] != key:
+        if not isinstance(have, list) or len(have) != 6 or have[:3] != key:
             return False
-        return (bool(have[3]) or not files) and have[4] == folder_print(folder)
+        folder = have[5]
+        if not (isinstance(folder, str) and folder.startswith(f"{org_path}/{CHAT_FILES}/")):
+            return False  # its organization's folder was renamed
+        return (bool(have[3]) or not files) and have[4] == folder_print(root / folder)
 
     def save(self, live: set[str]) -> None:
         chats = {uuid: key for uuid, key in self.chats.items() if uuid in live}
@@ -157,9 +161,11 @@ class LocalPass:
         record = _record(chat, uuid)
         key = [record["name"], record["updated_at"], record["leaf"]]
         org_path = org_path_of_chat(chat.path)
+        if uuid in self._work or self.cache.done(uuid, key, self.files, self.root, org_path):
+            return None
         folder = chat_folder(org_path, chat.record.name, uuid)
         with self._lock:
-            if uuid in self._work or self.cache.done(uuid, key, self.files, self.root / folder):
+            if uuid in self._work:
                 return None
             found = self._found(org_path)
             old = found.get(uuid)
@@ -308,7 +314,7 @@ def remember_done(ctx: ExtrasContext, work: list[ChatWork], cache: DoneCache) ->
         if item.done:
             key = [item.record["name"], item.record["updated_at"], item.record["leaf"]]
             left = folder_print(ctx.root / item.folder)
-            cache.chats[item.record["uuid"]] = [*key, ctx.settings.files, left]
+            cache.chats[item.record["uuid"]] = [*key, ctx.settings.files, left, item.folder]
     cache.save(set(ctx.chats))
 
 
