@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claude_backup.archive.files import archive_error, move, remove_empty_parents, write_atomic
+from claude_backup.archive.files import archive_error, move, remove_empty_parents
 from claude_backup.archive.repository import Archive
 from claude_backup.errors import UsageError
 from claude_backup.model.canonical import json_bytes
@@ -229,7 +229,7 @@ class Importer:
                 self.report.skipped.append(f"a memory file with no usable path ({path!r})")
                 continue
             rel = f"{folder}/{MEMORY_FILES}/{'/'.join(parts)}"
-            write_atomic(self.root / rel, content.encode("utf-8", "replace"))
+            self.archive.write_file(self.root / rel, content.encode("utf-8", "replace"))
             self.written.add(rel)
 
     def _owner(self, uuid: object) -> str | None:
@@ -330,7 +330,7 @@ class Importer:
                 "source": "claude.ai data export",
             }
             self._write(f"{folder}/{ORG_FILE}", org)
-        write_atomic(self.root / rel, json_bytes(value))
+        self.archive.write_file(self.root / rel, json_bytes(value))
         self.written.add(rel)
 
     def _commit(self, source: str) -> None:
