@@ -72,6 +72,13 @@ def test_deleted_chat_moves_to_deleted_folder_or_is_pruned() -> None:
     assert [(m.old_path, m.new_path) for m in prune.moves] == [(stored(rec()).path, None)]
 
 
+def test_a_short_listing_deletes_nothing() -> None:
+    """A listing shorter than count_all may have left the chat out: not taken for deleted."""
+    short = OrgListing(ORG, ORG_PATH, (), complete=False)
+    assert plan_sync([short], {C1: stored(rec())}).moves == []
+    assert plan_sync([short], {C1: stored(rec())}, prune_deleted=True).moves == []
+
+
 def test_already_deleted_chat_stays_unless_pruned() -> None:
     gone = stored(rec(), deleted=True)
     assert plan_sync([listing()], {C1: gone}).moves == []

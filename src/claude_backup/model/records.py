@@ -47,3 +47,6 @@ class OrgListing:
     org_uuid: str
     org_path: str
     chats: tuple[ChatRecord, ...]
+    # False when the listing came back shorter than count_all: a stored chat missing from it
+    # may be one the server left out, so none is taken for deleted
+    complete: bool = True

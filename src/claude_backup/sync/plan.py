@@ -127,6 +127,8 @@ def plan_sync(
     for uuid, mine in stored.items():
         if uuid in listed or mine.org_uuid not in listed_orgs:
             continue
+        if not listed_orgs[mine.org_uuid].complete:
+            continue
         org_path = listed_orgs[mine.org_uuid].org_path
         target = (
             None if prune_deleted else chat_path(org_path, mine.record.name, uuid, deleted=True)

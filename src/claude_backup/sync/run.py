@@ -353,34 +353,35 @@ class AccountSync:
         async def one(org: dict[str, Any]) -> OrgListing | None:
             try:
                 items = await self.client.list_chats(str(org["uuid"]))
-                items = await self._complete(org, items, report)
+                items, complete = await self._complete(org, items, report)
             except ApiError as exc:
                 report.failures.append(f"organization {one_line(org.get('name'))!r}: {exc}")
                 return None
             chats = tuple(ChatRecord.from_json(item) for item in items)
             self.reporter.listed(one_line(org.get("name")), len(chats))
-            return OrgListing(str(org["uuid"]), org_dir(account_path, org), chats)
+            return OrgListing(str(org["uuid"]), org_dir(account_path, org), chats, complete)
 
         results = await gather_or_cancel([one(org) for org in orgs])
         return [r for r in results if r is not None]
 
     async def _complete(
         self, org: dict[str, Any], items: list[dict[str, Any]], report: AccountReport
-    ) -> list[dict[str, Any]]:
-        """The listing checked against `count_all`: when it is short, the chats are listed
-        again page by page and both listings joined; a gap that stays is reported once (a
-        gap no larger than one a second listing could not close before is not listed again)."""
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The listing checked against `count_all`, and whether it is complete: when it is
+        short, the chats are listed again page by page and both listings joined; a gap that
+        stays is reported once (a gap no larger than one a second listing could not close
+        before is not listed again)."""
         org_uuid, name = str(org["uuid"]), one_line(org.get("name"))
         try:
             count = await self.client.count_chats(org_uuid)
         except (ApiError, UnexpectedResponse):
-            return items  # no count here: nothing to check the listing against
+            return items, True  # no count here: nothing to check the listing against
         seen = {str(item.get("uuid")) for item in items}
         if count is None or count <= len(seen):
             self.remembered.set_gap(org_uuid, 0)
-            return items
+            return items, True
         if count - len(seen) <= self.remembered.known_gap(org_uuid):
-            return items
+            return items, False
         try:
             again = await self.client.list_chats_paged(org_uuid)
         except ApiError as exc:
@@ -388,7 +389,7 @@ class AccountSync:
                 f"organization {name!r}: count_all says {count} chats, the listing shows "
                 f"{len(seen)}; listing again page by page failed ({exc})"
             )
-            return items
+            return items, False
         merged = items + [i for i in again if str(i.get("uuid")) not in seen]
         found = len(merged) - len(items)
         still = count - len({str(item.get("uuid")) for item in merged})
@@ -403,7 +404,7 @@ class AccountSync:
                 f"organization {name!r}: the chat listing came back {count - len(seen)} short "
                 f"of count_all ({count}); paging again found them"
             )
-        return merged
+        return merged, still <= 0
 
     async def _fetch_all(self, plan: SyncPlan, report: AccountReport, extras: Extras) -> list[Move]:
         queue: asyncio.Queue[Fetch] = asyncio.Queue()
