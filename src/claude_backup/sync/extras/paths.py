@@ -106,20 +106,26 @@ def find_folders(parent: Path) -> dict[str, str]:
 
 
 def place_folder(root: Path, old: str | None, new: str) -> None:
-    """Move a folder (relative to root) to its new name; merge if the target exists."""
-    if old is None or old == new or not inside_archive(root, old).is_dir():
+    """Move a folder (relative to root) to its new name; merge if the target exists (what is
+    there already wins: it is newer). A link in the old folder's place is left alone."""
+    if old is None or old == new:
+        return
+    source = inside_archive(root, old)
+    if source.is_symlink() or not source.is_dir():
         return
     target = inside_archive(root, new)
     try:
         make_dirs(target.parent)
         if not target.exists():
-            os.replace(root / old, target)
+            os.replace(source, target)
             return
-        for child in sorted((root / old).rglob("*")):
-            if child.is_file():
-                dest = target / child.relative_to(root / old)
-                make_dirs(dest.parent)
-                os.replace(child, dest)
+        for folder, _, names in os.walk(source):  # never into a linked folder
+            for name in sorted(names):
+                child = Path(folder) / name
+                dest = target / child.relative_to(source)
+                if not os.path.lexists(dest):
+                    make_dirs(dest.parent)
+                    os.replace(child, dest)
         shutil.rmtree(root / old)
     except OSError as exc:
         raise archive_error(exc, root / old) from exc
