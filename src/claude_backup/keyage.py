@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -174,20 +174,6 @@ def _parse_time(text: object) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def observe(
-    keys: Iterable[SessionKey],
-    now: datetime | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-) -> list[KeyAge]:
-    """Each key's age, remembering keys seen for the first time."""
-    moment = now or datetime.now(timezone.utc)
-    ages = KeyAges(ages_path(environ))
-    found = [age for key in keys if (age := ages.age(key, moment)) is not None]
-    ages.save(moment)
-    return found
 
 
 def now_utc() -> datetime:

@@ -214,12 +214,6 @@ def _is_terminal(stream: TextIO) -> bool:
         return True
 
 
-def browser_cookie(browser: str | None, host: str) -> str | None:
-    """The `sessionKey` cookie for `host` from the named browser (or any browser we can read)."""
-    found = browser_session_cookie(browser, host)
-    return found[0] if found else None
-
-
 def browser_session_cookie(browser: str | None, host: str) -> tuple[str, float | None] | None:
     """The `sessionKey` cookie's value and expiry (Unix time, if the browser keeps one)."""
     try:

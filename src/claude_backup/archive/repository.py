@@ -266,10 +266,6 @@ class Archive:
         assert isinstance(commit, Commit)
         return ObjectID(commit.tree)
 
-    def head_files(self) -> dict[str, bytes]:
-        """Every file in HEAD: path -> blob sha."""
-        return {rel: sha for rel, (sha, _) in self._head_entries().items()}
-
     def _head_entries(self) -> dict[str, tuple[bytes, int]]:
         """Every path in HEAD: path -> (object id, mode)."""
         tree = self._head_tree()
