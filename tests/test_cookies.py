@@ -95,6 +95,14 @@ def test_write_back_replaces_only_that_key_atomically_and_privately(tmp_path: Pa
     assert path.read_text() == before
 
 
+def test_write_back_finds_a_key_written_quoted_or_as_copied_from_a_cookie(tmp_path: Path) -> None:
+    path = tmp_path / "keys.txt"
+    for line in (f'"{OLD.reveal()}"', f"sessionKey={OLD.reveal()}; other=1"):
+        path.write_text(f"# my key\n{line}\n")
+        assert write_back_key(path, OLD, SessionKey(NEW, "x"))
+        assert path.read_text() == f"# my key\n{NEW}\n"
+
+
 def test_the_identity_is_one_chrome_without_a_tool_suffix() -> None:
     headers = dict(browser_headers("https://claude.ai"))
     assert list(dict(browser_headers("https://claude.ai"))) == [

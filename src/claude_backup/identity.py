@@ -2,8 +2,8 @@
 whose TLS and HTTP/2 handshake the chrome transport sends (transport/chrome.py). One identity:
 the User-Agent, the client hints and the handshake all name the same Chrome.
 
-The order is Chromium's own for a fetch() that sets `anthropic-client-platform`, measured against
-Chromium 156 (tests/test_fingerprint.py compares it again on every run).
+The order is Chromium's own for a fetch() that sets `anthropic-client-platform`
+(tests/test_fingerprint.py compares it with a headless Chromium on every run).
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ def write_back_key(path: Path, old: SessionKey, new: SessionKey) -> bool:
     lines = text.splitlines(keepends=True)
     found = False
     for i, line in enumerate(lines):
-        if line.strip() == old.reveal():
+        if _key_of(line) == old.reveal():  # a bare, quoted or `sessionKey=` line
             ending = line[len(line.rstrip("\r\n")) :]
             lines[i] = value + ending
             found = True

@@ -1,5 +1,5 @@
 """The program's entry point. It imports the commands itself, so that Ctrl-C while they load
-(a second or more on a slow machine) ends the program with exit code 130 and no traceback."""
+ends the program with exit code 130 and no traceback."""
 
 from __future__ import annotations
 
