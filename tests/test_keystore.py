@@ -196,8 +196,9 @@ def test_browser_cookie_expiry_is_the_key_age(config: Path) -> None:
     assert warning is not None and "cookie expires 2026-11-04" in warning
 
 
-def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # Separate processes, as a scheduled run is: each finds the keyring its environment names.
+def key_set_in_a_file_keyring(fake, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """`key set` in a process of its own, into a file-backed keyring; the environment that
+    finds it again, as a scheduled run's would."""
     env = {
         "PYTHON_KEYRING_BACKEND": "filekeyring.FileKeyring",
         "PYTHONPATH": str(Path(__file__).parent),
@@ -208,6 +209,11 @@ def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path
         "key", "set", base_url=fake.base_url, key=None, stdin=KEY, extra_env=env, process=True
     )
     assert stored.returncode == 0, stored.stderr
+    return env
+
+
+def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = key_set_in_a_file_keyring(fake, tmp_path)
     stored_there = json.loads((tmp_path / "keyring.json").read_text())
     assert stored_there == {"claude-backup/session-keys": f"{KEY}\n"}
     archive = tmp_path / "archive"
@@ -222,16 +228,7 @@ def test_unattended_sync_takes_the_key_from_a_file_backed_keyring(fake, tmp_path
 def test_a_renewed_key_is_written_back_to_the_keyring_it_came_from(fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from claude_backup.fakeapi.wire import KeyEvent
 
-    env = {
-        "PYTHON_KEYRING_BACKEND": "filekeyring.FileKeyring",
-        "PYTHONPATH": str(Path(__file__).parent),
-        "FILE_KEYRING_PATH": str(tmp_path / "keyring.json"),
-        "CLAUDE_BACKUP_CONFIG": str(tmp_path / "conf" / "config.toml"),
-    }
-    stored = run_cli(
-        "key", "set", base_url=fake.base_url, key=None, stdin=KEY, extra_env=env, process=True
-    )
-    assert stored.returncode == 0, stored.stderr
+    env = key_set_in_a_file_keyring(fake, tmp_path)
     fake.server.wire.add_key_event(KeyEvent("renew", after=2, revoke_old=True))
     result = sync(fake, tmp_path / "archive", key=None, extra_env=env, process=True)
     assert result.returncode == 0, result.stderr

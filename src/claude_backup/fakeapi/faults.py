@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 FAULT_KINDS = frozenset(
     {
@@ -222,14 +223,7 @@ class FaultPlan:
             return fault
 
     def _take_scripted(self, endpoint: str, path: str) -> Fault | None:
-        for fault in self._faults:
-            if fault.matches(endpoint, path):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
+        return take_first(self._faults, endpoint, path)
 
     def _take_random(self, endpoint: str) -> Fault | None:
         mix = self._mix
@@ -240,3 +234,24 @@ class FaultPlan:
         if mix.rng.random() >= mix.rate:
             return None
         return mix.rng.choice(mix.faults)
+
+
+class _Scripted(Protocol):
+    times: int | None
+
+    def matches(self, endpoint: str, path: str) -> bool: ...
+
+
+S = TypeVar("S", bound=_Scripted)
+
+
+def take_first(faults: list[S], endpoint: str, path: str) -> S | None:
+    """The first scripted fault for this request, used up once (`times`); None if none."""
+    for fault in faults:
+        if fault.matches(endpoint, path):
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.remove(fault)
+            return fault
+    return None

@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
-from claude_backup.fakeapi.faults import Reply
+from claude_backup.fakeapi.faults import Reply, take_first
 from claude_backup.fakeapi.model import FakeClaude
 
 WIRE_KINDS = frozenset({"drip", "gzip_bomb"})
@@ -152,14 +152,7 @@ class WirePlan:
 
     def take(self, endpoint: str, path: str) -> WireFault | None:
         with self._lock:
-            for fault in self._faults:
-                if fault.matches(endpoint, path):
-                    if fault.times is not None:
-                        fault.times -= 1
-                        if fault.times <= 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
+            return take_first(self._faults, endpoint, path)
 
     def cookies_for(self, model: FakeClaude, session_key: str | None) -> list[tuple[str, str]]:
         """Set-Cookie headers for an authenticated success sent with `session_key`."""
